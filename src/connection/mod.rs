@@ -1,0 +1,403 @@
+//! The connection state machine: bytes in, events out, bytes to send pulled by the caller.
+//!
+//! ```text
+//!   receive(bytes) ──► [ input buffer ] ──► next_event() ──► Open / Message / Fragment /
+//!                                                             Ping / Pong / Close / Err
+//!   send_*/write_some/ping/pong/close ──► [ output buffer ] ──► output() / consume_output(n)
+//!   handle_timeout(now) ◄── next_deadline()
+//! ```
+//!
+//! Input is parsed lazily: `receive` only stores bytes, and each `next_event` call parses
+//! as far as the next event. So the engine holds no queue of events, and a caller that stops
+//! calling `next_event` stops the engine's work (back-pressure on the read side). Everything
+//! the caller writes is framed into the output buffer at once; `pending_output` says how much
+//! is waiting (back-pressure on the write side is the caller's).
+
+mod opening;
+mod read;
+mod timers;
+mod write;
+
+use crate::close::{self, CloseCode, CloseFrame};
+use crate::config::Config;
+use crate::error::{Error, ProtocolError, TimeoutKind};
+use crate::event::{Event, MessageKind};
+use crate::extension::Extension;
+use crate::frame::OpCode;
+use crate::handshake::{ClientRequest, Request, Response};
+use crate::random::Random;
+
+use opening::Opening;
+pub use opening::{Accept, AcceptFn};
+use read::{InMessage, ReadState};
+use timers::Timers;
+
+/// Which end of the connection this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Sends the opening request; masks its frames.
+    Client,
+    /// Answers the opening request; never masks.
+    Server,
+}
+
+/// The connection's state (RFC 6455 §4.1, §7; the WHATWG readyState).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// The opening handshake is under way.
+    Connecting,
+    /// Messages may flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's.
+    Closing,
+    /// The close handshake is done, or the connection failed. Nothing more is sent.
+    Closed,
+}
+
+/// Pongs owed while this much output is pending wait in a single slot instead of growing
+/// the output: a peer pinging faster than we write cannot make us buffer more than this plus
+/// one pong (RFC 6455 §5.5.3 allows answering only the latest ping).
+const PONG_HIGH_WATER: usize = 16 * 1024;
+
+/// A WebSocket connection without I/O. See the [crate documentation](crate) for a tour.
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    state: State,
+    config: Config,
+    /// Received bytes not yet parsed start at `in_pos`.
+    input: Vec<u8>,
+    in_pos: usize,
+    eof: bool,
+    /// Bytes to send start at `out_pos`.
+    output: Vec<u8>,
+    out_pos: usize,
+    opening: Opening,
+    read: ReadState,
+    in_msg: Option<InMessage>,
+    /// The message being assembled (message mode) or the piece being delivered (streaming).
+    msg_buf: Vec<u8>,
+    streaming: bool,
+    /// The outgoing message started by `write_some` and not yet finished.
+    out_msg: Option<(MessageKind, bool)>,
+    extension: Option<Box<dyn Extension>>,
+    protocol: Option<String>,
+    extensions_header: Option<String>,
+    /// Encoded payload of the message being sent (reused between messages).
+    scratch: Vec<u8>,
+    peer_close: Option<CloseFrame>,
+    /// The connection failed (protocol error, timeout, handshake failure): close the
+    /// transport as soon as the output is flushed, whatever the role.
+    failed: bool,
+    pending_error: Option<Error>,
+    pending_pong: Option<([u8; 125], u8)>,
+    rng: Random,
+    now: u64,
+    timers: Timers,
+}
+
+impl Connection {
+    fn new(role: Role, config: Config, opening: Opening) -> Connection {
+        let mut timers = Timers::default();
+        timers.handshake.arm(config.handshake_timeout_ms);
+        Connection {
+            role,
+            state: State::Connecting,
+            config,
+            input: Vec::new(),
+            in_pos: 0,
+            eof: false,
+            output: Vec::new(),
+            out_pos: 0,
+            opening,
+            read: ReadState::Header,
+            in_msg: None,
+            msg_buf: Vec::new(),
+            streaming: false,
+            out_msg: None,
+            extension: None,
+            protocol: None,
+            extensions_header: None,
+            scratch: Vec::new(),
+            peer_close: None,
+            failed: false,
+            pending_error: None,
+            pending_pong: None,
+            rng: Random::new(),
+            now: 0,
+            timers,
+        }
+    }
+
+    /// A client connection. The opening request is queued in the output at once.
+    ///
+    /// Errors: an invalid option or request (`Error::Usage`).
+    pub fn client(request: ClientRequest, config: Config) -> Result<Connection, Error> {
+        config.validate()?;
+        request.validate()?;
+        let mut conn = Connection::new(Role::Client, config, Opening::Done);
+        conn.start_client(request);
+        Ok(conn)
+    }
+
+    /// A server connection that accepts every valid request, with no subprotocol.
+    pub fn server(config: Config) -> Result<Connection, Error> {
+        config.validate()?;
+        Ok(Connection::new(
+            Role::Server,
+            config,
+            Opening::Server { accept: None },
+        ))
+    }
+
+    /// A server connection whose `accept` callback sees each valid request and chooses:
+    /// `Ok(Accept)` (subprotocol, extra headers) or `Err(Response)` to reject it with that
+    /// status, headers and body. Invalid requests are answered 400/426/431 without calling it.
+    pub fn server_with(config: Config, accept: AcceptFn) -> Result<Connection, Error> {
+        config.validate()?;
+        Ok(Connection::new(
+            Role::Server,
+            config,
+            Opening::Server {
+                accept: Some(accept),
+            },
+        ))
+    }
+
+    // ---------------------------------------------------------------- input
+
+    /// Feeds bytes that arrived from the transport, in any split. Bytes arriving after the
+    /// connection closed are dropped.
+    pub fn receive(&mut self, data: &[u8]) {
+        if self.state == State::Closed || self.eof || data.is_empty() {
+            return;
+        }
+        if self.in_pos == self.input.len() {
+            self.input.clear();
+            self.in_pos = 0;
+        } else if self.in_pos > 0 {
+            self.input.drain(..self.in_pos);
+            self.in_pos = 0;
+        }
+        self.input.extend_from_slice(data);
+        // Anything from the peer proves it alive.
+        self.timers.idle.arm(self.config.idle_timeout_ms);
+        self.timers.pong.stop();
+        if self.state == State::Open {
+            self.timers.keepalive.arm(self.config.keepalive_interval_ms);
+        }
+    }
+
+    /// Tells the engine the transport will deliver no more bytes. If that happens before
+    /// the close handshake, `next_event` reports `ProtocolError::UnexpectedEof` (code 1006)
+    /// once the buffered bytes are processed.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// The next event, parsing buffered input as far as needed. `Ok(None)`: more input is
+    /// needed (or the connection is closed). An `Err` is reported once; the connection is
+    /// then closed or failed and a close frame or HTTP error may wait in the output.
+    pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        match self.state {
+            State::Connecting => self.poll_opening(),
+            State::Open | State::Closing => self.poll_frames(),
+            State::Closed => Ok(None),
+        }
+    }
+
+    /// Delivers data messages piece by piece as [`Event::Fragment`]s (Beast's `read_some`)
+    /// instead of whole [`Event::Message`]s. Takes effect for the message being received if
+    /// it has not been delivered yet; a message that started in pieces ends in pieces.
+    pub fn set_streaming(&mut self, on: bool) {
+        self.streaming = on;
+    }
+
+    /// Whether streaming mode is on.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// Bytes waiting to be written to the transport.
+    pub fn output(&self) -> &[u8] {
+        &self.output[self.out_pos..]
+    }
+
+    /// Marks the first `n` bytes of [`output`](Self::output) as written.
+    pub fn consume_output(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.output.len());
+        if self.out_pos == self.output.len() {
+            self.output.clear();
+            self.out_pos = 0;
+            // A burst of output must not pin its memory for the connection's life.
+            if self.output.capacity() > 1 << 20 {
+                self.output.shrink_to(64 * 1024);
+            }
+        } else if self.out_pos >= 64 * 1024 && self.out_pos * 2 >= self.output.len() {
+            self.output.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+        if self.pending_output() < PONG_HIGH_WATER {
+            if let Some((buf, len)) = self.pending_pong.take() {
+                self.write_frame(true, OpCode::Pong, 0, &buf[..len as usize]);
+            }
+        }
+    }
+
+    /// How many bytes wait in the output (what a browser calls `bufferedAmount`).
+    pub fn pending_output(&self) -> usize {
+        self.output.len() - self.out_pos
+    }
+
+    /// Whether the caller should keep reading from the transport.
+    pub fn wants_read(&self) -> bool {
+        // A closed client still reads: it waits for the server to close the transport.
+        !self.eof && !(self.state == State::Closed && (self.role == Role::Server || self.failed))
+    }
+
+    /// Whether the caller should close the transport now: the output is flushed and the
+    /// connection is over for this end — the server after the close handshake (RFC 6455
+    /// §7.1.1: the server closes TCP first), the client once the server closed its side or
+    /// the close timeout passed, and either end after a failure.
+    pub fn should_close(&self) -> bool {
+        self.state == State::Closed
+            && self.pending_output() == 0
+            && (self.role == Role::Server || self.failed || self.eof)
+    }
+
+    // ---------------------------------------------------------------- time
+
+    /// The earliest time (ms, on the caller's clock) at which `handle_timeout` must be
+    /// called. A timer armed since the last call reports the last time the engine was
+    /// given, i.e. "now".
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.next_deadline(self.now)
+    }
+
+    /// Advances the engine's clock to `now` (ms) and fires due timers: a handshake or close
+    /// timeout fails the connection (`Error::Timeout` from `next_event`), a keepalive
+    /// interval sends a ping, a missing pong or idle timeout fails the connection (1006).
+    pub fn handle_timeout(&mut self, now: u64) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        for t in self.timers.all() {
+            t.anchor(now);
+        }
+        if self.timers.handshake.fire(now) && self.state == State::Connecting {
+            self.fail_with(Error::Timeout(TimeoutKind::Handshake));
+        }
+        if self.timers.close.fire(now) {
+            if self.state == State::Closing {
+                self.fail_with(Error::Timeout(TimeoutKind::Close));
+            } else if self.state == State::Closed {
+                // The client waited for the server to close the transport; stop waiting.
+                self.failed = true;
+            }
+        }
+        if self.timers.pong.fire(now) && self.state != State::Closed {
+            self.fail_with(Error::Timeout(TimeoutKind::Keepalive));
+        }
+        if self.timers.idle.fire(now) && self.state != State::Closed {
+            self.fail_with(Error::Timeout(TimeoutKind::Idle));
+        }
+        if self.timers.keepalive.fire(now) && self.state == State::Open {
+            self.write_frame(true, OpCode::Ping, 0, b"");
+            self.timers.pong.arm(Some(self.config.keepalive_timeout_ms));
+            self.timers.pong.anchor(now);
+        }
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /// Client or server.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The agreed subprotocol, once open.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The agreed `Sec-WebSocket-Extensions` value, once open.
+    pub fn extensions(&self) -> Option<&str> {
+        self.extensions_header.as_deref()
+    }
+
+    /// The peer's close frame, once received (Beast's `reason()`). `None` before that, or
+    /// if the peer's close frame carried no code (then the code is 1005).
+    pub fn peer_close(&self) -> Option<&CloseFrame> {
+        self.peer_close.as_ref()
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /// Fails the connection because of a peer's violation: queues a close frame with the
+    /// violation's code if we may still send one, and closes.
+    fn fail(&mut self, e: ProtocolError) -> Error {
+        if self.state == State::Open && e.close_code() != CloseCode::ABNORMAL {
+            self.queue_close(e.close_code(), "");
+        }
+        self.enter_failed();
+        Error::Protocol(e)
+    }
+
+    /// Fails the connection for a reason reported later through `next_event`.
+    fn fail_with(&mut self, e: Error) {
+        self.enter_failed();
+        self.pending_error = Some(e);
+    }
+
+    fn enter_failed(&mut self) {
+        self.state = State::Closed;
+        self.failed = true;
+        self.in_pos = self.input.len();
+        self.in_msg = None;
+        self.msg_buf = Vec::new();
+        self.timers = Timers::default();
+    }
+
+    /// Queues a close frame (the caller checked it is allowed) and discards owed pongs:
+    /// nothing may follow a close frame.
+    fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        let mut payload = [0u8; 125];
+        let n = close::encode_close_payload(code, reason, &mut payload);
+        self.pending_pong = None;
+        self.write_frame(true, OpCode::Close, 0, &payload[..n]);
+    }
+
+    /// Wraps `Request`/`Response` for `OpenInfo` (kept here so the opening module stays
+    /// about the handshake only).
+    fn open(
+        &mut self,
+        protocol: Option<String>,
+        request: Option<Request>,
+        response: Option<Response>,
+    ) -> Event {
+        self.state = State::Open;
+        self.protocol = protocol.clone();
+        self.timers.handshake.stop();
+        self.timers.keepalive.arm(self.config.keepalive_interval_ms);
+        Event::Open(crate::event::OpenInfo {
+            protocol,
+            extensions: self.extensions_header.clone(),
+            request,
+            response,
+        })
+    }
+}

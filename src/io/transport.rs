@@ -1,0 +1,89 @@
+//! What the blocking adapter needs from a byte stream beyond `Read + Write`.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// A byte stream the blocking [`WebSocket`](super::WebSocket) can drive: TCP, TLS, a pipe,
+/// anything with `Read + Write` (the layered-stream model).
+///
+/// The engine's timers (handshake, close, keepalive, idle) need reads that can time out;
+/// a stream that cannot (`set_read_timeout` returns `Ok(false)`) still works, but its timers
+/// are only checked when data arrives. Wrap any such stream in [`NoTimeouts`].
+pub trait Transport: Read + Write {
+    /// Bounds how long the next read may block (`None`: forever). Returns whether the
+    /// stream supports it.
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool>;
+
+    /// Closes the transport in both directions (the server's last step of a close).
+    fn shutdown(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Transport for TcpStream {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        TcpStream::set_read_timeout(self, timeout)?;
+        Ok(true)
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        match TcpStream::shutdown(self, Shutdown::Both) {
+            // The peer may have closed already; that is the outcome we wanted.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            r => r,
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Transport for std::os::unix::net::UnixStream {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)?;
+        Ok(true)
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        match std::os::unix::net::UnixStream::shutdown(self, Shutdown::Both) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            r => r,
+        }
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        (**self).set_read_timeout(timeout)
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        (**self).shutdown()
+    }
+}
+
+/// Adapts any `Read + Write` stream that has no read timeouts (its timers then fire only
+/// when data arrives).
+#[derive(Debug)]
+pub struct NoTimeouts<S>(pub S);
+
+impl<S: Read> Read for NoTimeouts<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<S: Write> Write for NoTimeouts<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<S: Read + Write> Transport for NoTimeouts<S> {
+    fn set_read_timeout(&mut self, _: Option<Duration>) -> io::Result<bool> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,101 @@
+//! Keepalive, idle timeout, and the bound on owed pongs (a peer that pings faster than we
+//! write).
+
+mod common;
+use common::*;
+use wsengine::{Config, Error, Event, TimeoutKind};
+
+#[test]
+fn keepalive_sends_a_ping_after_the_interval_and_fails_without_an_answer() {
+    let cfg = Config {
+        keepalive_interval_ms: Some(10_000),
+        keepalive_timeout_ms: 3_000,
+        ..Config::default()
+    };
+    let mut s = open_server(cfg);
+    s.handle_timeout(0);
+    assert_eq!(s.next_deadline(), Some(10_000));
+    s.handle_timeout(10_000);
+    assert_eq!(
+        parse_frames(s.output()),
+        vec![(wsengine::OpCode::Ping, true, vec![])]
+    );
+    s.handle_timeout(12_999);
+    assert!(s.next_event().unwrap().is_none());
+    s.handle_timeout(13_000);
+    assert!(matches!(
+        s.next_event(),
+        Err(Error::Timeout(TimeoutKind::Keepalive))
+    ));
+    assert!(
+        s.output().len() == 2,
+        "no close frame after a dead peer (1006)"
+    );
+}
+
+#[test]
+fn keepalive_is_satisfied_by_any_received_frame() {
+    let cfg = Config {
+        keepalive_interval_ms: Some(10_000),
+        keepalive_timeout_ms: 3_000,
+        ..Config::default()
+    };
+    let mut s = open_server(cfg);
+    s.handle_timeout(0);
+    s.handle_timeout(10_000);
+    s.receive(&cframe(0x8A, b""));
+    assert!(matches!(s.next_event().unwrap(), Some(Event::Pong(_))));
+    s.handle_timeout(13_000);
+    assert!(s.next_event().unwrap().is_none());
+    assert_eq!(
+        s.next_deadline(),
+        Some(23_000),
+        "next keepalive counted from the pong"
+    );
+}
+
+#[test]
+fn idle_timeout_fails_a_silent_connection() {
+    let mut s = open_server(Config {
+        idle_timeout_ms: Some(5_000),
+        ..Config::default()
+    });
+    s.handle_timeout(0);
+    s.receive(&cframe(0x81, b"hi"));
+    s.handle_timeout(1_000);
+    s.next_event().unwrap();
+    s.handle_timeout(5_999);
+    assert!(s.next_event().unwrap().is_none());
+    s.handle_timeout(6_000);
+    assert!(matches!(
+        s.next_event(),
+        Err(Error::Timeout(TimeoutKind::Idle))
+    ));
+}
+
+#[test]
+fn a_ping_flood_cannot_grow_the_output_without_bound() {
+    let mut s = open_server(Config::default());
+    let ping = cframe(0x89, &[b'p'; 125]);
+    for i in 0..100_000u32 {
+        s.receive(&ping);
+        while let Some(e) = s.next_event().unwrap() {
+            assert!(matches!(e, Event::Ping(_)), "{i}");
+        }
+    }
+    assert!(
+        s.pending_output() < 16 * 1024 + 200,
+        "owed pongs bounded: {}",
+        s.pending_output()
+    );
+    // Once the caller writes, the latest owed pong goes out.
+    let n = s.pending_output();
+    s.consume_output(n);
+    assert_eq!(s.pending_output(), 127);
+}
+
+#[test]
+fn no_timer_is_armed_by_default_once_open() {
+    let s = open_server(Config::default());
+    assert_eq!(s.next_deadline(), None);
+}
