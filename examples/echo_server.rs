@@ -1,20 +1,22 @@
 //! Echoes every text and binary message back, one thread per connection.
 //!
-//! `cargo run --release --example echo_server -- --addr 127.0.0.1:9002 [--no-deflate]`
+//! `cargo run --release --example echo_server -- --addr 127.0.0.1:9002 [deflate flags]`
+//!
+//! permessage-deflate is accepted unless `--no-deflate`; see `support/args.rs` for the flags.
+
+#[path = "support/args.rs"]
+mod args;
 
 use std::net::TcpListener;
 use std::thread;
 
 use wsengine::io::WebSocket;
-use wsengine::{Config, DeflateConfig, Error};
+use wsengine::Error;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let addr = arg(&args, "--addr").unwrap_or("127.0.0.1:9002");
-    let mut config = Config::default();
-    if !args.iter().any(|a| a == "--no-deflate") {
-        config.deflate = Some(DeflateConfig::default());
-    }
+    let addr = args::arg(&args, "--addr").unwrap_or("127.0.0.1:9002");
+    let config = args::config_from_args(&args);
     let listener = TcpListener::bind(addr)?;
     println!("echo server listening on ws://{}", listener.local_addr()?);
     for stream in listener.incoming() {
@@ -42,11 +44,4 @@ fn main() -> std::io::Result<()> {
         });
     }
     Ok(())
-}
-
-fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
 }

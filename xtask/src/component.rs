@@ -1,0 +1,259 @@
+//! The WASI 0.2 component face: builds `target/component/` (the `engine` and `websocket`
+//! worlds, the example guest and its composition with the websocket component) and the
+//! `wsengine-host` runner, and provides the suites and Autobahn agent that test them.
+//!
+//! | file in `target/component/`    | what                                                  |
+//! |--------------------------------|-------------------------------------------------------|
+//! | `engine.wasm`                  | `--features component`: the sans-IO engine world      |
+//! | `websocket.wasm`               | `--features component-websocket`: the socket world    |
+//! | `component-echo-client.wasm`   | the guest example (imports `wsengine:websocket` only) |
+//! | `echo-client-composed.wasm`    | the guest plugged with `websocket.wasm`: a command    |
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::autobahn::{self, Role};
+use crate::ctx::Ctx;
+use crate::proc::{self, describe_status, fmt_duration, Result};
+use crate::test::{parse_cargo_test, Outcome};
+
+const TARGET: &str = "wasm32-wasip2";
+const BUILD_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const TEST_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const RUSTUP_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The `component` profile: release, stripped, optimized for size. Measured on the
+/// websocket world: 4.1 MB with the release profile's line tables, 440 KB stripped, 375 KB
+/// stripped with opt-level "s" and LTO. Defined here (not in Cargo.toml) so that it only
+/// exists for these builds.
+const PROFILE: &[&str] = &[
+    "--profile",
+    "component",
+    "--config",
+    "profile.component.inherits=\"release\"",
+    "--config",
+    "profile.component.opt-level=\"s\"",
+    "--config",
+    "profile.component.lto=true",
+    "--config",
+    "profile.component.codegen-units=1",
+    "--config",
+    "profile.component.debug=false",
+    "--config",
+    "profile.component.strip=true",
+];
+
+/// `target/component`.
+pub fn dir(ctx: &Ctx) -> PathBuf {
+    ctx.target.join("component")
+}
+
+/// Adds the wasm32-wasip2 target unless rustup already has it.
+fn ensure_target(log: &Path) -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
+        return Ok(());
+    }
+    println!("==> installing rustup target {TARGET}");
+    let mut c = Command::new("rustup");
+    c.args(["target", "add", TARGET]);
+    proc::run_appending_ok("rustup target add", &mut c, log, RUSTUP_TIMEOUT)
+}
+
+fn step(what: &str, mut cmd: Command, log: &Path) -> Result<()> {
+    proc::run_appending_ok(what, &mut cmd, log, BUILD_TIMEOUT)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<u64> {
+    fs::copy(from, to).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
+
+/// Builds everything in `target/component/` and the release `wsengine-host`; prints sizes.
+pub fn build(ctx: &Ctx, log: &Path) -> Result<()> {
+    let t0 = Instant::now();
+    if let Some(d) = log.parent() {
+        fs::create_dir_all(d).map_err(|e| e.to_string())?;
+    }
+    fs::write(log, "").map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    ensure_target(log)?;
+    let out = dir(ctx);
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let built = ctx.target.join(TARGET).join("component");
+    let mut sizes = Vec::new();
+    for (features, name) in [
+        ("component", "engine.wasm"),
+        ("component-websocket", "websocket.wasm"),
+    ] {
+        let mut c = ctx.cargo(["build", "--target", TARGET, "--features", features]);
+        c.args(PROFILE);
+        step(&format!("building {name}"), c, log)?;
+        sizes.push((name, copy(&built.join("wsengine.wasm"), &out.join(name))?));
+    }
+    let guest = "component-echo-client.wasm";
+    let mut c = ctx.cargo(["build", "--target", TARGET, "-p", "component-echo-client"]);
+    c.args(PROFILE);
+    step("building the guest example", c, log)?;
+    sizes.push((guest, copy(&built.join(guest), &out.join(guest))?));
+
+    let c = ctx.cargo(["build", "--release", "-p", "wsengine-host"]);
+    step("building wsengine-host", c, log)?;
+    let composed = out.join("echo-client-composed.wasm");
+    let mut c = Command::new(host(ctx));
+    c.arg("compose")
+        .arg(out.join(guest))
+        .arg("--plug")
+        .arg(out.join("websocket.wasm"))
+        .arg("-o")
+        .arg(&composed);
+    step("composing the guest example", c, log)?;
+    let size = fs::metadata(&composed).map_err(|e| e.to_string())?.len();
+    sizes.push(("echo-client-composed.wasm", size));
+    for (name, size) in sizes {
+        println!("  {:<28} {:>9} bytes", name, size);
+    }
+    println!(
+        "component: built in {} into {}",
+        fmt_duration(t0.elapsed()),
+        ctx.rel(&out)
+    );
+    Ok(())
+}
+
+/// The release `wsengine-host` binary.
+fn host(ctx: &Ctx) -> PathBuf {
+    ctx.target.join("release").join("wsengine-host")
+}
+
+fn failed(note: String, logs: Vec<PathBuf>) -> Outcome {
+    Outcome {
+        passed: 0,
+        failed: 1,
+        ok: false,
+        note: Some(note),
+        logs,
+    }
+}
+
+fn passed() -> Outcome {
+    Outcome {
+        passed: 1,
+        ok: true,
+        ..Outcome::default()
+    }
+}
+
+/// Suite `component-build`.
+pub fn build_suite(ctx: &Ctx) -> Outcome {
+    let log = ctx.log("component-build");
+    match build(ctx, &log) {
+        Ok(()) => passed(),
+        Err(e) => failed(e, vec![log]),
+    }
+}
+
+/// Suite `component-clippy`: clippy on the wasm target for both worlds and the guest, and
+/// on the host with its tests.
+pub fn clippy_suite(ctx: &Ctx) -> Outcome {
+    let log = ctx.log("component-clippy");
+    let _ = fs::write(&log, "");
+    let runs: [&[&str]; 4] = [
+        &["clippy", "--target", TARGET, "--features", "component"],
+        &[
+            "clippy",
+            "--target",
+            TARGET,
+            "--features",
+            "component-websocket",
+        ],
+        &["clippy", "--target", TARGET, "-p", "component-echo-client"],
+        &[
+            "clippy",
+            "-p",
+            "wsengine-host",
+            "--all-targets",
+            "--features",
+            "component-tests",
+        ],
+    ];
+    if let Err(e) = ensure_target(&log) {
+        return failed(e, vec![log]);
+    }
+    for args in runs {
+        let mut c = ctx.cargo(args);
+        c.args(["--", "-D", "warnings"]);
+        let what = args.join(" ");
+        if let Err(e) = proc::run_appending_ok(&what, &mut c, &log, BUILD_TIMEOUT) {
+            return failed(e, vec![log]);
+        }
+    }
+    passed()
+}
+
+/// Suite `component`: the host's integration tests (real TCP on 127.0.0.1), in release.
+pub fn test_suite(ctx: &Ctx) -> Outcome {
+    let log = ctx.log("component");
+    let mut c = ctx.cargo([
+        "test",
+        "--release",
+        "-p",
+        "wsengine-host",
+        "--features",
+        "component-tests",
+        "--no-fail-fast",
+    ]);
+    c.env("WSENGINE_COMPONENT_DIR", dir(ctx));
+    let st = match proc::run_logged("cargo test (component)", &mut c, &log, TEST_TIMEOUT) {
+        Ok(st) => st,
+        Err(e) => return failed(e, vec![log]),
+    };
+    let text = fs::read_to_string(&log).unwrap_or_default();
+    let (passed, failed_n, results) = parse_cargo_test(&text);
+    let ok = st.success() && failed_n == 0 && results > 0;
+    Outcome {
+        passed,
+        failed: if ok { 0 } else { failed_n.max(1) },
+        ok,
+        note: (!ok).then(|| format!("cargo test {}", describe_status(st))),
+        logs: vec![log],
+    }
+}
+
+fn autobahn_suite(ctx: &Ctx, role: Role) -> Outcome {
+    let mut opts = match autobahn::Options::defaults() {
+        Ok(o) => o,
+        Err(e) => return failed(e, vec![]),
+    };
+    match autobahn::find_agent("component") {
+        Ok(a) => opts.agent = a,
+        Err(e) => return failed(e, vec![]),
+    }
+    opts.roles = vec![role];
+    let run = autobahn::run_role(ctx, &opts, role);
+    run.print(ctx);
+    let (passed, failed_n) = run.counts();
+    Outcome {
+        passed,
+        failed: failed_n,
+        ok: run.ok(),
+        note: run.error.as_ref().map(|_| "see above".to_string()),
+        logs: vec![],
+    }
+}
+
+/// Suite `autobahn-component-client`.
+pub fn autobahn_client_suite(ctx: &Ctx) -> Outcome {
+    autobahn_suite(ctx, Role::Client)
+}
+
+/// Suite `autobahn-component-server`.
+pub fn autobahn_server_suite(ctx: &Ctx) -> Outcome {
+    autobahn_suite(ctx, Role::Server)
+}
