@@ -48,6 +48,14 @@ impl Utf8Validator {
                 }
             }
         }
+        // Fast path, the usual case: everything up to the last (possibly unfinished) sequence
+        // is valid. `basic` is faster than `compat` but says nothing about where it fails, so
+        // on failure the whole chunk goes through `compat` below. The prefix ends on a
+        // sequence boundary, so the tail's validity does not depend on it.
+        let cut = complete_prefix_len(data);
+        if cut > 0 && simdutf8::basic::from_utf8(&data[..cut]).is_ok() {
+            data = &data[cut..];
+        }
         match simdutf8::compat::from_utf8(data) {
             Ok(_) => {}
             Err(e) if e.error_len().is_some() => return Err(InvalidUtf8),
@@ -67,6 +75,27 @@ impl Utf8Validator {
     pub fn is_incomplete(&self) -> bool {
         self.partial_len > 0
     }
+}
+
+/// The length of `data` without a trailing sequence that needs more bytes than it has: the
+/// prefix ends on a sequence boundary (assuming the lead byte's length; an invalid lead is
+/// left to the caller's full check).
+fn complete_prefix_len(data: &[u8]) -> usize {
+    let n = data.len();
+    for back in 1..=n.min(3) {
+        let b = data[n - back];
+        if b & 0xC0 != 0x80 {
+            // ASCII or a lead byte: the sequence it starts is this long.
+            let need = match b {
+                0x00..=0x7F => 1,
+                0xE0..=0xEF => 3,
+                0xF0..=0xFF => 4,
+                _ => 2,
+            };
+            return if need > back { n - back } else { n };
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -107,6 +136,17 @@ mod tests {
         let mut v = Utf8Validator::new();
         assert!(v.feed(b"ok\xf4", false).is_ok());
         assert_eq!(v.feed(b"\x90", false), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn prefix_ends_before_an_unfinished_sequence() {
+        assert_eq!(complete_prefix_len(b""), 0);
+        assert_eq!(complete_prefix_len(b"abc"), 3);
+        assert_eq!(complete_prefix_len("a€".as_bytes()), 4);
+        assert_eq!(complete_prefix_len(b"a\xe2\x82"), 1);
+        assert_eq!(complete_prefix_len(b"a\xf0\x9d\x84"), 1);
+        assert_eq!(complete_prefix_len(b"a\xce"), 1);
+        assert_eq!(complete_prefix_len(b"\x80\x80\x80\x80"), 4);
     }
 
     #[test]

@@ -90,7 +90,9 @@ pub struct Connection {
     /// transport as soon as the output is flushed, whatever the role.
     failed: bool,
     pending_error: Option<Error>,
-    pending_pong: Option<([u8; 125], u8)>,
+    /// A pong owed while the output is above `PONG_HIGH_WATER` (boxed: it is rare, and
+    /// inline it would be an eighth of an idle connection).
+    pending_pong: Option<Box<([u8; 125], u8)>>,
     rng: Random,
     now: u64,
     timers: Timers,
@@ -179,6 +181,8 @@ impl Connection {
             self.input.drain(..self.in_pos);
             self.in_pos = 0;
         }
+        // Payload of a frame being received skips the input buffer (see `receive_direct`).
+        let data = self.receive_direct(data);
         self.input.extend_from_slice(data);
         // Anything from the peer proves it alive.
         self.timers.idle.arm(self.config.idle_timeout_ms);
@@ -243,7 +247,8 @@ impl Connection {
             self.out_pos = 0;
         }
         if self.pending_output() < PONG_HIGH_WATER {
-            if let Some((buf, len)) = self.pending_pong.take() {
+            if let Some(pong) = self.pending_pong.take() {
+                let (buf, len) = *pong;
                 self.write_frame(true, OpCode::Pong, 0, &buf[..len as usize]);
             }
         }

@@ -5,7 +5,7 @@ use crate::close::{self, CloseCode};
 use crate::error::{Error, ExtensionError, ProtocolError};
 use crate::event::{Event, Fragment, Message, MessageKind};
 use crate::frame::{FrameHeader, OpCode};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 
 /// Where the parser is within the current frame.
@@ -34,10 +34,27 @@ pub(crate) struct InMessage {
     /// Payload bytes so far, after decompression.
     len: usize,
     utf8: Utf8Validator,
+    /// Payload bytes that `receive` put straight into `msg_buf` (already unmasked) and that
+    /// `next_event` has not yet accounted for; they are the last `direct` bytes of `msg_buf`.
+    direct: usize,
+    /// Those bytes end the message.
+    direct_fin: bool,
 }
 
 impl Connection {
     pub(super) fn poll_frames(&mut self) -> Result<Option<Event>, Error> {
+        // Bytes `receive` already moved into the message come first: they precede anything
+        // in the input buffer.
+        if let Some(msg) = self.in_msg.as_mut().filter(|m| m.direct > 0) {
+            let (n, fin) = (msg.direct, msg.direct_fin);
+            msg.direct = 0;
+            let before = self.msg_buf.len() - n;
+            match self.take_data(before, fin) {
+                Ok(Some(ev)) => return Ok(Some(ev)),
+                Ok(None) => {}
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
         loop {
             match self.read {
                 ReadState::Header => {
@@ -88,8 +105,16 @@ impl Connection {
                     }
                     let range = self.in_pos..self.in_pos + n;
                     self.in_pos += n;
+                    // Uncompressed payload is unmasked on its way into the message (one pass);
+                    // compressed payload is unmasked in place for the decoder.
+                    let compressed = self.in_msg.as_ref().is_some_and(|m| m.compressed);
+                    let mut unmask = None;
                     if let Some(key) = mask {
-                        apply_mask(&mut self.input[range.clone()], key, done);
+                        if compressed {
+                            apply_mask(&mut self.input[range.clone()], key, done);
+                        } else {
+                            unmask = Some((key, done));
+                        }
                     }
                     let frame_done = remaining == n as u64;
                     self.read = if frame_done {
@@ -102,7 +127,7 @@ impl Connection {
                             fin,
                         }
                     };
-                    match self.on_data(range, frame_done && fin) {
+                    match self.on_data(range, unmask, frame_done && fin) {
                         Ok(Some(ev)) => return Ok(Some(ev)),
                         Ok(None) => {}
                         Err(e) => return Err(self.fail(e)),
@@ -162,6 +187,8 @@ impl Connection {
                     frames: 0,
                     len: 0,
                     utf8: Utf8Validator::new(),
+                    direct: 0,
+                    direct_fin: false,
                 })
             }
         };
@@ -179,16 +206,118 @@ impl Connection {
                 });
             }
             if !self.streaming && !msg.streamed {
-                self.msg_buf.reserve(h.payload_len as usize);
+                let len = h.payload_len as usize;
+                if self.msg_buf.capacity() == 0 {
+                    // The usual case (the last message was handed over): allocate directly,
+                    // without `reserve`'s growth path.
+                    self.msg_buf = Vec::with_capacity(len);
+                } else {
+                    self.msg_buf.reserve(len);
+                }
             }
         }
         Ok(())
     }
 
-    /// Takes `input[range]` (unmasked payload of the current message) into the message.
+    /// Called by `receive` when no input is buffered: the payload bytes of the data frame
+    /// being received go straight into the message buffer, unmasked on the way, instead of
+    /// being copied into the input buffer and then again into the message. Returns the rest of
+    /// `data` (what follows the frame), for the input buffer. The bytes are accounted for
+    /// (UTF-8, events) by the next `next_event`, exactly as if they had come through the input
+    /// buffer: the limits were checked from the frame header.
+    ///
+    /// Between frames, a data frame's header at the start of `data` is taken too, if it is
+    /// valid and acceptable here and the message is not compressed (so a large frame arriving
+    /// in one piece goes straight to the message). Anything else (a control frame, a frame
+    /// that breaks a rule, an incomplete header) is left to `next_event`, in order.
+    pub(super) fn receive_direct<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
+        if self.in_pos != self.input.len() || !matches!(self.state, State::Open | State::Closing) {
+            return data;
+        }
+        let data = match self.read {
+            ReadState::Header => match self.direct_header(data) {
+                Some(n) => &data[n..],
+                None => return data,
+            },
+            ReadState::Payload { .. } => data,
+        };
+        let ReadState::Payload {
+            mask,
+            remaining,
+            done,
+            fin,
+        } = self.read
+        else {
+            return data;
+        };
+        let Some(msg) = self.in_msg.as_mut().filter(|m| !m.compressed) else {
+            return data;
+        };
+        let n = remaining.min(data.len() as u64) as usize;
+        if n == 0 {
+            return data;
+        }
+        let (payload, rest) = data.split_at(n);
+        match mask {
+            Some(key) => extend_masked(&mut self.msg_buf, payload, key, done),
+            None => self.msg_buf.extend_from_slice(payload),
+        }
+        msg.direct += n;
+        let frame_done = remaining == n as u64;
+        msg.direct_fin = frame_done && fin;
+        self.read = if frame_done {
+            ReadState::Header
+        } else {
+            ReadState::Payload {
+                mask,
+                remaining: remaining - n as u64,
+                done: done + n,
+                fin,
+            }
+        };
+        rest
+    }
+
+    /// The header of a data frame at the start of `data`, taken as `poll_frames` would take
+    /// it, if it can be (see `receive_direct`); returns its length. `None`: nothing changed.
+    fn direct_header(&mut self, data: &[u8]) -> Option<usize> {
+        // Bytes already moved for this message are accounted for first (one frame at a time,
+        // as `next_event` would deliver them).
+        if self.in_msg.is_some_and(|m| m.direct > 0) {
+            return None;
+        }
+        let (header, n) = FrameHeader::parse(data).ok()??;
+        if header.opcode.is_control() || header.payload_len == 0 {
+            return None;
+        }
+        let compressed = match (header.opcode, &self.in_msg) {
+            (OpCode::Continuation, Some(m)) => m.compressed,
+            _ => header.rsv != 0,
+        };
+        if compressed || self.check_header(&header).is_err() {
+            return None;
+        }
+        let saved = self.in_msg;
+        if self.start_data_frame(&header).is_err() {
+            // Left for `next_event` to report, in order.
+            self.in_msg = saved;
+            return None;
+        }
+        self.read = ReadState::Payload {
+            mask: header.mask,
+            remaining: header.payload_len,
+            done: 0,
+            fin: header.fin,
+        };
+        Some(n)
+    }
+
+    /// Takes `input[range]` (payload of the current message; unmasked already, or with
+    /// `unmask` = key and phase to unmask it on the way) into the message.
     fn on_data(
         &mut self,
         range: std::ops::Range<usize>,
+        unmask: Option<([u8; 4], usize)>,
         msg_fin: bool,
     ) -> Result<Option<Event>, ProtocolError> {
         let limit = self.config.limits.max_message_size;
@@ -206,8 +335,22 @@ impl Connection {
                     other => ProtocolError::Extension(other),
                 })?;
         } else {
-            self.msg_buf.extend_from_slice(&self.input[range]);
+            match unmask {
+                Some((key, offset)) => {
+                    extend_masked(&mut self.msg_buf, &self.input[range], key, offset)
+                }
+                None => self.msg_buf.extend_from_slice(&self.input[range]),
+            }
         }
+        self.take_data(before, msg_fin)
+    }
+
+    /// Accounts for `msg_buf[before..]`, new payload of the current message: UTF-8, length,
+    /// and the event it completes, if any. (Inlined into both callers, so the event is built in
+    /// place rather than moved.)
+    #[inline(always)]
+    fn take_data(&mut self, before: usize, msg_fin: bool) -> Result<Option<Event>, ProtocolError> {
+        let msg = self.in_msg.as_mut().expect("payload belongs to a message");
         let new = &self.msg_buf[before..];
         msg.len += new.len();
         if msg.kind == MessageKind::Text && msg.utf8.feed(new, msg_fin).is_err() {
@@ -251,7 +394,7 @@ impl Connection {
                     } else {
                         let mut buf = [0u8; 125];
                         buf[..payload.len()].copy_from_slice(payload);
-                        self.pending_pong = Some((buf, payload.len() as u8));
+                        self.pending_pong = Some(Box::new((buf, payload.len() as u8)));
                     }
                 }
                 Ok(Event::Ping(payload.to_vec()))
@@ -284,6 +427,176 @@ impl Connection {
                 Ok(Event::Close(frame))
             }
             _ => unreachable!("only control opcodes reach on_control"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The direct path (`receive` moving payload straight into the message) must yield the
+    //! same events as the input buffer, whatever the split and whenever `next_event` is called.
+
+    use crate::frame::{FrameHeader, OpCode};
+    use crate::mask::apply_mask;
+    use crate::{ClientRequest, Config, Connection, Error, Event, MessageKind};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> usize {
+            (self.next() % n) as usize
+        }
+    }
+
+    fn open_server() -> Connection {
+        let req = ClientRequest::new("ws://localhost/t").unwrap();
+        let mut client = Connection::client(req, Config::default()).unwrap();
+        let mut server = Connection::server(Config::default()).unwrap();
+        server.receive(client.output());
+        let n = client.output().len();
+        client.consume_output(n);
+        assert!(matches!(server.next_event(), Ok(Some(Event::Open(_)))));
+        let n = server.output().len();
+        server.consume_output(n);
+        server
+    }
+
+    fn push_frame(out: &mut Vec<u8>, fin: bool, opcode: OpCode, payload: &[u8], key: [u8; 4]) {
+        let h = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask: Some(key),
+            payload_len: payload.len() as u64,
+        };
+        h.encode(out);
+        let start = out.len();
+        out.extend_from_slice(payload);
+        apply_mask(&mut out[start..], key, 0);
+    }
+
+    /// What a test stream should produce: data messages and pings, in order.
+    #[derive(Debug, PartialEq)]
+    enum Want {
+        Msg(MessageKind, Vec<u8>),
+        Ping(Vec<u8>),
+    }
+
+    /// Messages of random kinds and sizes, some fragmented with pings between fragments;
+    /// `bad` appends invalid UTF-8 in a text message at the end.
+    fn stream(rng: &mut Rng, bad: bool) -> (Vec<u8>, Vec<Want>) {
+        let mut bytes = Vec::new();
+        let mut want = Vec::new();
+        for _ in 0..12 {
+            let text = rng.below(2) == 0;
+            let len = [0, 1, 7, 100, 1000, 5000, 70_000][rng.below(7)];
+            let data: Vec<u8> = if text {
+                "aé€😀"
+                    .chars()
+                    .cycle()
+                    .take(len)
+                    .collect::<String>()
+                    .into_bytes()
+            } else {
+                (0..len).map(|_| rng.next() as u8).collect()
+            };
+            let parts = 1 + rng.below(3);
+            let mut cuts: Vec<usize> = (0..parts - 1)
+                .map(|_| rng.below(data.len() as u64 + 1))
+                .collect();
+            cuts.sort();
+            cuts.push(data.len());
+            let mut from = 0;
+            for (i, &to) in cuts.iter().enumerate() {
+                let op = match (i, text) {
+                    (0, true) => OpCode::Text,
+                    (0, false) => OpCode::Binary,
+                    _ => OpCode::Continuation,
+                };
+                let key = (rng.next() as u32).to_le_bytes();
+                push_frame(&mut bytes, i == parts - 1, op, &data[from..to], key);
+                from = to;
+                if i + 1 < parts && rng.below(3) == 0 {
+                    push_frame(&mut bytes, true, OpCode::Ping, b"p", key);
+                    want.push(Want::Ping(b"p".to_vec()));
+                }
+            }
+            let kind = if text {
+                MessageKind::Text
+            } else {
+                MessageKind::Binary
+            };
+            want.push(Want::Msg(kind, data));
+        }
+        if bad {
+            push_frame(&mut bytes, true, OpCode::Text, b"ok \xff no", [1, 2, 3, 4]);
+        }
+        (bytes, want)
+    }
+
+    /// Feeds `bytes` in random pieces, calling `next_event` at random moments; returns what
+    /// came out (fragments joined per message) and the error, if any.
+    fn run(rng: &mut Rng, bytes: &[u8], streaming: bool) -> (Vec<Want>, Option<Error>) {
+        let mut conn = open_server();
+        conn.set_streaming(streaming);
+        let mut got = Vec::new();
+        let mut partial: Option<(MessageKind, Vec<u8>)> = None;
+        let mut pos = 0;
+        loop {
+            if pos < bytes.len() {
+                let n = [1, 2, 13, 100, 4096, 65536, 200_000][rng.below(7)].min(bytes.len() - pos);
+                conn.receive(&bytes[pos..pos + n]);
+                pos += n;
+                if rng.below(3) == 0 {
+                    continue;
+                }
+            }
+            loop {
+                match conn.next_event() {
+                    Ok(Some(Event::Message(m))) => {
+                        got.push(Want::Msg(m.kind(), m.as_bytes().to_vec()))
+                    }
+                    Ok(Some(Event::Fragment(f))) => {
+                        let p = partial.get_or_insert((f.kind, Vec::new()));
+                        p.1.extend_from_slice(&f.data);
+                        if f.fin {
+                            let (k, d) = partial.take().unwrap();
+                            got.push(Want::Msg(k, d));
+                        }
+                    }
+                    Ok(Some(Event::Ping(p))) => got.push(Want::Ping(p)),
+                    Ok(Some(other)) => panic!("unexpected {other:?}"),
+                    Ok(None) => break,
+                    Err(e) => return (got, Some(e)),
+                }
+            }
+            if pos == bytes.len() {
+                return (got, None);
+            }
+        }
+    }
+
+    #[test]
+    fn any_split_and_any_polling_yields_the_same_events() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for round in 0..60 {
+            let bad = round % 3 == 2;
+            let (bytes, want) = stream(&mut rng, bad);
+            let streaming = round % 2 == 1;
+            let (got, err) = run(&mut rng, &bytes, streaming);
+            assert_eq!(got, want, "round {round}");
+            assert_eq!(err.is_some(), bad, "round {round}: {err:?}");
+            if let Some(e) = err {
+                assert!(matches!(
+                    e,
+                    Error::Protocol(crate::ProtocolError::InvalidUtf8)
+                ));
+            }
         }
     }
 }

@@ -4,10 +4,75 @@ use super::{Connection, Role, State};
 use crate::close::{self, CloseCode};
 use crate::error::{Error, UsageError};
 use crate::event::{Message, MessageKind};
-use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
-use crate::mask::apply_mask;
+use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::mask::extend_masked;
 
 impl Connection {
+    /// [`send_message`](Self::send_message) without copying the payload into the output, for
+    /// the blocking adapter's vectored writes: when each frame's payload is a plain slice of
+    /// `data` (we are the server, so nothing is masked, and no extension transforms it) and
+    /// nothing waits in the output (so the order holds), puts the frames' headers back to back
+    /// in `headers` and each frame's (header length, payload length) in `frames` — the same
+    /// frames `send_message` would produce — and returns `Ok(true)`: the message counts as
+    /// sent, and the caller must write each header followed by its slice of `data`.
+    /// `Ok(false)`: nothing was done, use `send_message`. Errors as `send_message`.
+    pub(crate) fn send_unbuffered(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        headers: &mut Vec<u8>,
+        frames: &mut Vec<(usize, usize)>,
+    ) -> Result<bool, Error> {
+        self.check_open()?;
+        if self.out_msg.is_some() {
+            return Err(UsageError::MessageInProgress.into());
+        }
+        if self.role != Role::Server || self.extension.is_some() || self.pending_output() > 0 {
+            return Ok(false);
+        }
+        let size = if self.config.auto_fragment {
+            self.config.write_buffer_bytes
+        } else {
+            usize::MAX
+        };
+        headers.clear();
+        frames.clear();
+        let count = data.len().div_ceil(size).max(1);
+        headers.reserve(count * 10);
+        frames.reserve(count);
+        let mut left = data.len();
+        let mut first = true;
+        loop {
+            let n = left.min(size);
+            left -= n;
+            let header = FrameHeader {
+                fin: left == 0,
+                rsv: 0,
+                opcode: if first {
+                    kind_opcode(kind)
+                } else {
+                    OpCode::Continuation
+                },
+                mask: None,
+                payload_len: n as u64,
+            };
+            let mut buf = [0u8; MAX_HEADER_LEN];
+            let h = header.encode_into(&mut buf);
+            headers.extend_from_slice(&buf[..h]);
+            frames.push((h, n));
+            first = false;
+            if left == 0 {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Puts bytes of frames already accounted for by [`send_unbuffered`](Self::send_unbuffered)
+    /// that the caller could not write into the output, to go out with the next flush.
+    pub(crate) fn queue_unbuffered_rest(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+
     /// Sends a whole text message (split into frames by `auto_fragment`).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.send_message(MessageKind::Text, text.as_bytes())
@@ -181,10 +246,10 @@ impl Connection {
             payload_len: payload.len() as u64,
         };
         header.encode(&mut self.output);
-        let start = self.output.len();
-        self.output.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut self.output[start..], key, 0);
+        match mask {
+            // Copy and mask in one pass.
+            Some(key) => extend_masked(&mut self.output, payload, key, 0),
+            None => self.output.extend_from_slice(payload),
         }
     }
 }

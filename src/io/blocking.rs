@@ -1,7 +1,7 @@
 //! A blocking WebSocket over any [`Transport`], with Beast's vocabulary: `read`,
 //! `read_some`, `write`, `write_some`, `ping`, `pong`, `close`.
 
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, IoSlice};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,12 @@ use crate::event::{Event, Fragment, Message, MessageKind, OpenInfo};
 use crate::handshake::ClientRequest;
 
 const READ_BUFFER: usize = 64 * 1024;
+
+/// Messages at least this long are written with vectored writes straight from the caller's
+/// buffer when nothing needs masking or compressing (a server without permessage-deflate),
+/// instead of being copied into the engine's output first. Below it, one copy and one plain
+/// write cost less than building the I/O slices.
+const VECTORED_MIN: usize = 16 * 1024;
 
 /// A WebSocket over a blocking stream. One call at a time (`&mut self`): a read may write
 /// (pongs, close replies) and every write is flushed before it returns, so the caller's pace
@@ -168,20 +174,85 @@ impl<S: Transport> WebSocket<S> {
 
     /// Sends a whole message.
     pub fn write(&mut self, message: &Message) -> Result<(), Error> {
-        self.conn.send(message)?;
-        self.flush()
+        self.write_message(message.kind(), message.as_bytes())
     }
 
     /// Sends a whole text message.
     pub fn write_text(&mut self, text: &str) -> Result<(), Error> {
-        self.conn.send_text(text)?;
-        self.flush()
+        self.write_message(MessageKind::Text, text.as_bytes())
     }
 
     /// Sends a whole binary message.
     pub fn write_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.conn.send_binary(data)?;
+        self.write_message(MessageKind::Binary, data)
+    }
+
+    /// A whole message: large ones, when the engine allows it, with vectored writes of the
+    /// frame headers and slices of `data` (no copy into the output); others framed into the
+    /// output and flushed. The bytes on the wire are the same either way.
+    fn write_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+        if data.len() >= VECTORED_MIN {
+            let (mut headers, mut frames) = (Vec::new(), Vec::new());
+            if self
+                .conn
+                .send_unbuffered(kind, data, &mut headers, &mut frames)?
+            {
+                return self.write_frames(&headers, &frames, data);
+            }
+        }
+        self.conn.send_message(kind, data)?;
         self.flush()
+    }
+
+    /// Writes frames made of `headers` (back to back) and slices of `data`, as laid out by
+    /// `frames` (header length, payload length). If the transport stops taking more than one
+    /// slice per call (it does not do vectored writes, or its buffer is full) or fails, the rest
+    /// goes into the engine's output, to be written the usual way (now, or by a later flush
+    /// after an error), so nothing is lost or reordered.
+    fn write_frames(
+        &mut self,
+        headers: &[u8],
+        frames: &[(usize, usize)],
+        data: &[u8],
+    ) -> Result<(), Error> {
+        let mut slices = Vec::with_capacity(frames.len() * 2);
+        let (mut h, mut p) = (0, 0);
+        for &(hl, pl) in frames {
+            slices.push(IoSlice::new(&headers[h..h + hl]));
+            slices.push(IoSlice::new(&data[p..p + pl]));
+            h += hl;
+            p += pl;
+        }
+        let mut bufs = &mut slices[..];
+        let mut failed = None;
+        while !bufs.is_empty() {
+            match self.stream.write_vectored(bufs) {
+                Ok(0) => {
+                    failed = Some(io::Error::from(ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => {
+                    // Not past the first slice: this transport writes one slice at a time.
+                    let stalled = bufs.len() > 1 && n <= bufs[0].len();
+                    IoSlice::advance_slices(&mut bufs, n);
+                    if stalled {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        for b in bufs.iter() {
+            self.conn.queue_unbuffered_rest(b);
+        }
+        match failed {
+            Some(e) => Err(e.into()),
+            None => self.flush(),
+        }
     }
 
     /// Sends part of a message; `fin` ends it (Beast's `write_some`).
@@ -310,5 +381,157 @@ impl<S: Transport> WebSocket<S> {
         }
         self.stream.shutdown()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The vectored write path must put the same bytes on the wire as the buffered one, whatever
+    //! the transport takes per call, and keep what it could not write for the next flush.
+
+    use std::io::{self, Read, Write};
+
+    use super::*;
+    use crate::io::NoTimeouts;
+    use crate::ClientRequest;
+
+    /// An in-memory transport: reads a script, takes at most `max_write` bytes per write,
+    /// optionally writes one slice per call only, and fails once after `fail_after` bytes.
+    struct Mock {
+        input: Vec<u8>,
+        pos: usize,
+        output: Vec<u8>,
+        max_write: usize,
+        vectored: bool,
+        fail_after: Option<usize>,
+    }
+
+    impl Read for Mock {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.input.len() - self.pos);
+            if n == 0 {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Mock {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if let Some(at) = self.fail_after {
+                if self.output.len() >= at {
+                    self.fail_after = None;
+                    return Err(ErrorKind::TimedOut.into());
+                }
+            }
+            let n = buf.len().min(self.max_write);
+            self.output.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            if !self.vectored {
+                let first = bufs
+                    .iter()
+                    .find(|b| !b.is_empty())
+                    .map_or(&[][..], |b| &**b);
+                return self.write(first);
+            }
+            let mut total = 0;
+            for b in bufs {
+                if total == self.max_write {
+                    break;
+                }
+                let room = self.max_write - total;
+                let n = self.write(&b[..b.len().min(room)])?;
+                total += n;
+            }
+            Ok(total)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A server over `mock` (fed a client's request) and the client engine to decode it.
+    fn open(mut mock: Mock) -> (WebSocket<NoTimeouts<Mock>>, Connection) {
+        let req = ClientRequest::new("ws://localhost/t").unwrap();
+        let mut client = Connection::client(req, Config::default()).unwrap();
+        mock.input = client.output().to_vec();
+        let n = client.output().len();
+        client.consume_output(n);
+        let (ws, _) = WebSocket::accept(NoTimeouts(mock), Config::default()).unwrap();
+        (ws, client)
+    }
+
+    /// Everything the server wrote, decoded by the client: the messages after `Open`.
+    fn messages(ws: &mut WebSocket<NoTimeouts<Mock>>, client: &mut Connection) -> Vec<Message> {
+        client.receive(&ws.get_mut().0.output);
+        ws.get_mut().0.output.clear();
+        let mut out = Vec::new();
+        while let Some(ev) = client.next_event().unwrap() {
+            if let Event::Message(m) = ev {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    fn payload(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn large_messages_arrive_intact_whatever_the_transport_takes_per_call() {
+        for (max_write, vectored) in [(usize::MAX, true), (1000, true), (7, true), (4096, false)] {
+            let mock = Mock {
+                input: Vec::new(),
+                pos: 0,
+                output: Vec::new(),
+                max_write,
+                vectored,
+                fail_after: None,
+            };
+            let (mut ws, mut client) = open(mock);
+            let big = payload(100_000);
+            ws.write_binary(&big).unwrap();
+            ws.write_text("small").unwrap();
+            let exact = payload(VECTORED_MIN);
+            ws.write(&Message::Binary(exact.clone())).unwrap();
+            assert_eq!(ws.connection().pending_output(), 0);
+            let got = messages(&mut ws, &mut client);
+            assert_eq!(
+                got,
+                vec![
+                    Message::Binary(big),
+                    Message::Text("small".into()),
+                    Message::Binary(exact)
+                ],
+                "max_write {max_write} vectored {vectored}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_failed_write_left_goes_out_with_the_next_flush() {
+        let mock = Mock {
+            input: Vec::new(),
+            pos: 0,
+            output: Vec::new(),
+            max_write: 3000,
+            vectored: true,
+            fail_after: None,
+        };
+        let (mut ws, mut client) = open(mock);
+        let before = ws.get_mut().0.output.len();
+        ws.get_mut().0.fail_after = Some(before + 20_000);
+        let big = payload(50_000);
+        assert!(ws.write_binary(&big).is_err());
+        assert!(ws.connection().pending_output() > 0);
+        ws.flush().unwrap();
+        assert_eq!(messages(&mut ws, &mut client), vec![Message::Binary(big)]);
     }
 }

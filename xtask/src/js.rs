@@ -121,6 +121,14 @@ pub fn build(ctx: &Ctx) -> Result<()> {
         "--features",
         "js",
     ]);
+    // SIMD for (un)masking and inflating: every runtime the package targets (V8 in Node,
+    // Deno and workerd; JavaScriptCore in Bun) has wasm simd128. Measured: 64 KiB echo
+    // -30 % CPU. Set through the target's own variable so that a user's RUSTFLAGS stay
+    // theirs and host builds are untouched.
+    c.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        "-C target-feature=+simd128",
+    );
     proc::run_logged_ok(
         "cargo build (wasm, js feature)",
         &mut c,

@@ -1,0 +1,103 @@
+//! `wsbench COMMAND [options]`: the benchmark commands `cargo xtask bench` runs. Each prints
+//! JSON lines (see the crate documentation for the protocol).
+//!
+//! ```text
+//! wsbench engine [--sizes 16,1k,64k,1m] [--libs wsengine,tungstenite,fastwebsockets]
+//!                [--reps 5] [--ms 150] [--dir recv|send|both] [--kinds text,binary]
+//! wsbench mask   [--sizes 64k] [--reps 5] [--ms 100]
+//! wsbench echo-client --target NAME=127.0.0.1:PORT ... [--sizes ...] [--kinds text,binary]
+//!                [--reps 3] [--ms 700] [--max-msgs N] [--conns 100] [--conn-sizes 16]
+//! wsbench serve tungstenite|fastwebsockets|wsengine [--addr 127.0.0.1:0] [--multi-thread]
+//!                [--no-fragment]
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use wsengine_bench::{echo, engine, Args, SIZES};
+
+fn kinds(a: &Args) -> Vec<bool> {
+    match a.get("--kinds") {
+        None => vec![true, false],
+        Some(v) => v.split(',').map(|k| k.trim() == "text").collect(),
+    }
+}
+
+fn main() -> ExitCode {
+    let a = Args::from_env();
+    let Some(cmd) = a.0.first().cloned() else {
+        eprintln!("usage: wsbench engine|mask|echo-client|serve ... (see the source's header)");
+        return ExitCode::FAILURE;
+    };
+    match cmd.as_str() {
+        "engine" => {
+            let dir = a.get("--dir").unwrap_or("both");
+            let libs = a
+                .get("--libs")
+                .map(|l| l.split(',').map(str::to_string).collect())
+                .unwrap_or_else(|| engine::LIBS.iter().map(|s| s.to_string()).collect());
+            engine::run(&engine::Opts {
+                sizes: a.sizes("--sizes", SIZES),
+                libs,
+                reps: a.num("--reps", 5),
+                budget: Duration::from_millis(a.num("--ms", 150)),
+                recv: dir != "send",
+                send: dir != "recv",
+                kinds: kinds(&a),
+                max_steps: a.num("--steps", u64::MAX),
+            });
+        }
+        "mask" => engine::run_mask(
+            &a.sizes("--sizes", &[64 * 1024]),
+            a.num("--reps", 5),
+            Duration::from_millis(a.num("--ms", 100)),
+        ),
+        "echo-client" => {
+            let mut targets = Vec::new();
+            for t in a.all("--target") {
+                let Some((name, addr)) = t.split_once('=') else {
+                    eprintln!("--target wants NAME=ADDR, got {t}");
+                    return ExitCode::FAILURE;
+                };
+                let Ok(addr) = addr.parse() else {
+                    eprintln!("bad address {addr}");
+                    return ExitCode::FAILURE;
+                };
+                targets.push(echo::Target::new(name, addr));
+            }
+            echo::run(&echo::Opts {
+                targets,
+                sizes: a.sizes("--sizes", SIZES),
+                kinds: kinds(&a),
+                reps: a.num("--reps", 3),
+                budget: Duration::from_millis(a.num("--ms", 700)),
+                max_msgs: a.num("--max-msgs", 5_000_000),
+                conns: a.num("--conns", 100),
+                conn_sizes: a.sizes("--conn-sizes", &[16]),
+            });
+        }
+        "serve" => {
+            let addr = a.get("--addr").unwrap_or("127.0.0.1:0");
+            let r = match a.0.get(1).map(String::as_str) {
+                Some("wsengine") => echo::serve_wsengine(addr, a.flag("--no-fragment")),
+                Some("tungstenite") => echo::serve_tungstenite(addr),
+                Some("fastwebsockets") => {
+                    echo::serve_fastwebsockets(addr, a.flag("--multi-thread"))
+                }
+                other => {
+                    eprintln!("serve what? {other:?} (tungstenite | fastwebsockets | wsengine)");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if let Err(e) = r {
+                eprintln!("server: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        other => {
+            eprintln!("unknown command {other}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}

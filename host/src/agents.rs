@@ -1,0 +1,117 @@
+//! The component's Autobahn agents: an echo server and the fuzzing-server client, each a
+//! thin loop over the `websocket` world's exports (the engine inside the component does the
+//! protocol; the component does the I/O on wasi:sockets).
+
+use anyhow::{anyhow, Result};
+use wasmtime::component::{Component, ResourceAny};
+use wasmtime::Store;
+use wsengine_host::websocket::Websocket;
+use wsengine_host::{compression, options, Ctx, Message, Options, Runtime, WsError};
+
+fn with_deflate(deflate: bool) -> Options {
+    let mut o = options();
+    if deflate {
+        o.compression = Some(compression());
+    }
+    o
+}
+
+/// Echoes every message until the peer closes or the connection fails.
+fn echo(store: &mut Store<Ctx>, w: &Websocket, ws: ResourceAny) -> Result<()> {
+    let sockets = w.wsengine_websocket_sockets().websocket();
+    let result = loop {
+        match sockets.call_read(&mut *store, ws)? {
+            Ok(m) => {
+                if let Err(e) = sockets.call_write(&mut *store, ws, &m)? {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    ws.resource_drop(&mut *store)?;
+    match result {
+        Err(WsError::Closed) | Ok(()) => Ok(()),
+        Err(e) => Err(anyhow!("connection ended: {e:?}")),
+    }
+}
+
+/// Accepts one connection after another and echoes each (Autobahn runs its cases one at a
+/// time). Runs until killed.
+pub fn echo_server(rt: &Runtime, c: &Component, addr: &str, deflate: bool) -> Result<()> {
+    let (mut store, w) = rt.websocket(c)?;
+    let server = w.wsengine_websocket_server().listener();
+    let listener = server
+        .call_bind(&mut store, addr, &with_deflate(deflate))?
+        .map_err(|e| anyhow!("bind {addr}: {e:?}"))?;
+    let local = server.call_local_address(&mut store, listener)?;
+    let local = local.map_err(|e| anyhow!("{e:?}"))?;
+    println!("component echo server listening on ws://{local}");
+    loop {
+        match server.call_accept(&mut store, listener)? {
+            Ok((ws, _)) => {
+                if let Err(e) = echo(&mut store, &w, ws) {
+                    eprintln!("{e}");
+                }
+            }
+            Err(e) => eprintln!("accept: {e:?}"),
+        }
+    }
+}
+
+fn connect(store: &mut Store<Ctx>, w: &Websocket, url: &str, o: &Options) -> Result<ResourceAny> {
+    let client = w.wsengine_websocket_client();
+    let (ws, _) = client
+        .call_connect(&mut *store, url, o)?
+        .map_err(|e| anyhow!("connect {url}: {e:?}"))?;
+    Ok(ws)
+}
+
+/// Reads until the server closes.
+fn drain(store: &mut Store<Ctx>, w: &Websocket, ws: ResourceAny) -> Result<Vec<Message>> {
+    let sockets = w.wsengine_websocket_sockets().websocket();
+    let mut got = Vec::new();
+    while let Ok(m) = sockets.call_read(&mut *store, ws)? {
+        got.push(m);
+    }
+    ws.resource_drop(&mut *store)?;
+    Ok(got)
+}
+
+/// Runs every case the fuzzing server announces, echoing each message, then asks it to
+/// write its reports (as `examples/autobahn_client.rs`).
+pub fn autobahn_client(
+    rt: &Runtime,
+    c: &Component,
+    url: &str,
+    agent: &str,
+    deflate: bool,
+) -> Result<()> {
+    let (mut store, w) = rt.websocket(c)?;
+    let ws = connect(&mut store, &w, &format!("{url}/getCaseCount"), &options())?;
+    let count: u32 = match drain(&mut store, &w, ws)?.first() {
+        Some(Message::Text(t)) => t.trim().parse()?,
+        other => return Err(anyhow!("unexpected case count: {other:?}")),
+    };
+    println!("{count} cases");
+    let o = with_deflate(deflate);
+    for case in 1..=count {
+        let case_url = format!("{url}/runCase?case={case}&agent={agent}");
+        match connect(&mut store, &w, &case_url, &o) {
+            // A read error ends the case: a clean close, or a violation the case provoked.
+            Ok(ws) => {
+                let _ = echo(&mut store, &w, ws);
+            }
+            Err(e) => eprintln!("case {case}: {e}"),
+        }
+    }
+    let ws = connect(
+        &mut store,
+        &w,
+        &format!("{url}/updateReports?agent={agent}"),
+        &options(),
+    )?;
+    drain(&mut store, &w, ws)?;
+    println!("reports updated");
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The component as a server (its own wasi:sockets listener) with the engine's native client,
+//! over real TCP on 127.0.0.1.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::thread;
+
+use common::{native_config, websocket, IO_TIMEOUT};
+use wsengine::io::WebSocket;
+use wsengine::{ClientRequest, Message as NativeMessage};
+use wsengine_host::{compression, options, WsError};
+
+#[test]
+fn native_clients_talk_to_the_component_server() {
+    let (mut store, w) = websocket();
+    let server = w.wsengine_websocket_server().listener();
+    let mut o = options();
+    o.compression = Some(compression());
+    o.protocols = vec!["echo".into()];
+    let listener = server
+        .call_bind(&mut store, "127.0.0.1:0", &o)
+        .unwrap()
+        .unwrap();
+    let addr = server
+        .call_local_address(&mut store, listener)
+        .unwrap()
+        .unwrap();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+
+    // A native client: two messages, then a close; and a raw TCP client with a bad request.
+    let url = format!("ws://{addr}/x");
+    let client = thread::spawn(move || {
+        let req = ClientRequest::new(&url).unwrap().protocol("echo");
+        let (mut ws, info) = WebSocket::connect_with(req, native_config(true)).unwrap();
+        assert_eq!(info.protocol.as_deref(), Some("echo"));
+        assert!(info.extensions.is_some());
+        ws.get_ref().set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        ws.write_text("one").unwrap();
+        assert_eq!(ws.read().unwrap(), NativeMessage::Text("one".into()));
+        ws.write_binary(&[7; 70_000]).unwrap();
+        assert_eq!(ws.read().unwrap(), NativeMessage::Binary(vec![7; 70_000]));
+        ws.close(1000, "client done").unwrap();
+
+        let mut raw = TcpStream::connect(&addr).unwrap();
+        raw.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        raw.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = raw.read_to_string(&mut answer);
+        answer
+    });
+
+    let s = w.wsengine_websocket_sockets().websocket();
+    let (ws, info) = server.call_accept(&mut store, listener).unwrap().unwrap();
+    assert_eq!(info.protocol.as_deref(), Some("echo"));
+    assert_eq!(info.request.as_ref().map(|r| r.target.as_str()), Some("/x"));
+    let mut echoed = 0;
+    loop {
+        match s.call_read(&mut store, ws).unwrap() {
+            Ok(m) => {
+                s.call_write(&mut store, ws, &m).unwrap().unwrap();
+                echoed += 1;
+            }
+            Err(WsError::Closed) => break,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(echoed, 2);
+    let peer = s.call_peer_close(&mut store, ws).unwrap().unwrap();
+    assert_eq!((peer.code, peer.reason.as_str()), (1000, "client done"));
+    ws.resource_drop(&mut store).unwrap();
+
+    // A request without the WebSocket headers: answered 400, reported typed, and the
+    // listener goes on.
+    match server.call_accept(&mut store, listener).unwrap() {
+        Err(WsError::Handshake(h)) => assert_eq!(h.status, Some(400)),
+        other => panic!("{other:?}"),
+    }
+    let answer = client.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    listener.resource_drop(&mut store).unwrap();
+}
+
+#[test]
+fn bind_rejects_bad_addresses_and_options_with_typed_errors() {
+    let (mut store, w) = websocket();
+    let server = w.wsengine_websocket_server().listener();
+    for addr in ["", "localhost:80", "127.0.0.1", "999.0.0.1:80"] {
+        let r = server.call_bind(&mut store, addr, &options()).unwrap();
+        assert!(matches!(r, Err(WsError::Usage(_))), "{addr}: {r:?}");
+    }
+    let mut o = options();
+    o.write_buffer_bytes = Some(0);
+    let r = server.call_bind(&mut store, "127.0.0.1:0", &o).unwrap();
+    assert!(matches!(r, Err(WsError::Usage(_))), "{r:?}");
+    // Binding a port in use is an I/O error from wasi:sockets.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let r = server.call_bind(&mut store, &addr, &options()).unwrap();
+    assert!(matches!(r, Err(WsError::Io(_))), "{r:?}");
+}

@@ -1,0 +1,101 @@
+//! `wsengine:websocket/client` and `wsengine:websocket/server`: connections over TCP made by
+//! the component, or over a stream pair the caller brings.
+
+use std::net::SocketAddr;
+
+use super::convert::{self, error, invalid};
+use super::exports::wsengine::websocket::client;
+use super::exports::wsengine::websocket::server::{self, Listener};
+use super::exports::wsengine::websocket::sockets::Websocket;
+use super::net;
+use super::socket::Socket;
+use super::transport::Transport;
+use super::wasi::io::streams::{InputStream, OutputStream};
+use super::wasi::sockets::tcp::TcpSocket;
+use super::wsengine::websocket::types::{Error, OpenInfo, Options};
+use super::Component;
+use crate::{Config, Connection, UsageError};
+
+type Opened = Result<(Websocket, OpenInfo), Error>;
+
+fn io(e: String) -> Error {
+    Error::Io(e)
+}
+
+fn client_connection(url: &str, options: &Options) -> Result<Connection, Error> {
+    let request = convert::client_request(url, options).map_err(error)?;
+    Connection::client(request, convert::config(options)).map_err(error)
+}
+
+impl client::Guest for Component {
+    fn connect(url: String, options: Options) -> Opened {
+        let conn = client_connection(&url, &options)?;
+        let request = convert::client_request(&url, &options).map_err(error)?;
+        if request.url.tls {
+            let why = "wss:// needs a TLS stream: bring one to connect-streams";
+            return Err(error(UsageError::InvalidUrl(why.into()).into()));
+        }
+        let deadline = net::deadline(conn.config().handshake_timeout_ms);
+        let (input, output, socket) =
+            net::connect(&request.url.host, request.url.port, deadline).map_err(io)?;
+        Socket::open(conn, Transport::new(input, output, Some(socket)))
+    }
+
+    fn connect_streams(
+        url: String,
+        options: Options,
+        input: InputStream,
+        output: OutputStream,
+    ) -> Opened {
+        let conn = client_connection(&url, &options)?;
+        Socket::open(conn, Transport::new(input, output, None))
+    }
+}
+
+fn server_connection(options: &Options) -> Result<Connection, Error> {
+    let config = convert::config(options);
+    match convert::accept_fn(options) {
+        Some(accept) => Connection::server_with(config, accept),
+        None => Connection::server(config),
+    }
+    .map_err(error)
+}
+
+impl server::Guest for Component {
+    type Listener = ListenerResource;
+
+    fn accept_streams(input: InputStream, output: OutputStream, options: Options) -> Opened {
+        let conn = server_connection(&options)?;
+        Socket::open(conn, Transport::new(input, output, None))
+    }
+}
+
+/// The `listener` resource: a listening socket and the options for its connections.
+pub struct ListenerResource {
+    socket: TcpSocket,
+    options: Options,
+}
+
+impl server::GuestListener for ListenerResource {
+    fn bind(address: String, options: Options) -> Result<Listener, Error> {
+        // Checked now rather than at the first accept, so bad options fail early.
+        Config::validate(&convert::config(&options)).map_err(|e| error(e.into()))?;
+        let addr: SocketAddr = address
+            .parse()
+            .map_err(|_| invalid(format!("{address:?} is not an IP socket address")))?;
+        let socket = net::listen(addr).map_err(io)?;
+        Ok(Listener::new(ListenerResource { socket, options }))
+    }
+
+    fn local_address(&self) -> Result<String, Error> {
+        let a = self.socket.local_address();
+        let a = a.map_err(|e| io(net::describe("local address", e)))?;
+        Ok(net::std_address(a).to_string())
+    }
+
+    fn accept(&self) -> Opened {
+        let conn = server_connection(&self.options)?;
+        let (input, output, socket) = net::accept(&self.socket).map_err(io)?;
+        Socket::open(conn, Transport::new(input, output, Some(socket)))
+    }
+}

@@ -1,0 +1,279 @@
+//! `wsengine:websocket/sockets`: a WebSocket over a [`Transport`] — the blocking adapter's
+//! loop (`crate::io::WebSocket`) on `wasi:io` streams, plus `try-read` and `subscribe` for
+//! guests and hosts that wait on many connections at once.
+
+use std::cell::RefCell;
+
+use super::convert::{self, error};
+use super::exports::wsengine::websocket::sockets::{self as wit, Websocket};
+use super::transport::{self, Input, Transport};
+use super::wasi::clocks::monotonic_clock::Instant;
+use super::wasi::io::poll::Pollable;
+use super::wsengine::websocket::types::{
+    CloseInfo, Error as WitError, Fragment, Message, MessageKind, OpenInfo, ReadyState,
+};
+use super::Component;
+use crate::{Connection, Error, Event, State};
+
+impl wit::Guest for Component {
+    type Websocket = WebsocketResource;
+}
+
+/// The `websocket` resource. Calls into one component instance never nest, so the
+/// `RefCell` is never borrowed twice.
+pub struct WebsocketResource(RefCell<Socket>);
+
+/// A connection and its transport.
+pub(super) struct Socket {
+    conn: Connection,
+    io: Transport,
+    /// What `subscribe` took from the engine to learn whether a read can go on without
+    /// waiting; the next read returns it first.
+    ahead: Option<Result<Event, Error>>,
+}
+
+impl Socket {
+    /// Runs the opening handshake of `conn` over `io`.
+    pub(super) fn open(conn: Connection, io: Transport) -> Result<(Websocket, OpenInfo), WitError> {
+        let mut s = Socket {
+            conn,
+            io,
+            ahead: None,
+        };
+        // Ends with `Open` or an error: the engine's handshake timer bounds the wait.
+        loop {
+            // The engine's first event is always `Open`; anything else would be skipped.
+            if let Some(Event::Open(info)) = s.next_event(true).map_err(error)? {
+                let ws = Websocket::new(WebsocketResource(RefCell::new(s)));
+                return Ok((ws, convert::open_info(info)));
+            }
+        }
+    }
+
+    /// The next event: as `crate::io::WebSocket::read_event`, but `wait == false` returns
+    /// `None` instead of waiting for the transport.
+    fn next_event(&mut self, wait: bool) -> Result<Option<Event>, Error> {
+        loop {
+            let next = match self.ahead.take() {
+                Some(r) => r.map(Some),
+                None => self.conn.next_event(),
+            };
+            match next {
+                Ok(Some(event)) => {
+                    if matches!(event, Event::Close(_)) {
+                        self.finish_close()?;
+                    } else if self.conn.pending_output() > 0 {
+                        self.flush()?;
+                    }
+                    return Ok(Some(event));
+                }
+                Ok(None) if self.conn.state() == State::Closed => {
+                    self.finish_close()?;
+                    return Err(Error::Closed);
+                }
+                Ok(None) => {
+                    if !self.fill(wait)? {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    // Tell the peer why (close frame or HTTP error) before hanging up.
+                    let _ = self.flush();
+                    self.io.shutdown();
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Runs due timers, flushes, and feeds one read into the engine (bounded by the next
+    /// deadline). False if `wait` is off and nothing had arrived.
+    fn fill(&mut self, wait: bool) -> Result<bool, Error> {
+        let now = transport::now_ms();
+        self.conn.handle_timeout(now);
+        self.flush()?;
+        if !self.conn.wants_read() {
+            return Ok(true);
+        }
+        match self.io.read(wait, self.conn.next_deadline()) {
+            Ok(Input::Data(data)) => self.conn.receive(&data),
+            Ok(Input::Eof) => self.conn.receive_eof(),
+            Ok(Input::Nothing) => return Ok(wait),
+            // A reset after the close handshake ends the wait for the peer's EOF.
+            Err(_) if self.conn.state() == State::Closed => self.conn.receive_eof(),
+            Err(e) => return Err(io_error(e)),
+        }
+        Ok(true)
+    }
+
+    /// Writes the engine's pending output. Nothing pending: no call at all, so a stream
+    /// that is closed (or shut down after the close) only matters when there is data for it.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.conn.pending_output() == 0 {
+            return Ok(());
+        }
+        while self.conn.pending_output() > 0 {
+            let n = self.io.write(self.conn.output()).map_err(io_error)?;
+            self.conn.consume_output(n);
+        }
+        self.io.flush().map_err(io_error)
+    }
+
+    /// After the close handshake: flush the reply, wait (client) for the server to close,
+    /// then close the transport.
+    fn finish_close(&mut self) -> Result<(), Error> {
+        self.flush()?;
+        while !self.conn.should_close() {
+            if let Err(e) = self.fill(true) {
+                self.io.shutdown();
+                return Err(e);
+            }
+            // A timeout reported here only ends the wait.
+            if let Err(Error::Timeout(_)) = self.conn.next_event() {
+                break;
+            }
+        }
+        self.io.shutdown();
+        Ok(())
+    }
+
+    fn read(&mut self, wait: bool) -> Result<Option<crate::Message>, Error> {
+        self.conn.set_streaming(false);
+        loop {
+            match self.next_event(wait)? {
+                Some(Event::Message(m)) => return Ok(Some(m)),
+                Some(Event::Close(_)) => return Err(Error::Closed),
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+    }
+
+    fn send(&mut self, result: Result<(), Error>) -> Result<(), WitError> {
+        result.map_err(error)?;
+        self.flush().map_err(error)
+    }
+}
+
+fn io_error(e: String) -> Error {
+    Error::Io(std::io::Error::other(e))
+}
+
+impl WebsocketResource {
+    fn with<T>(&self, f: impl FnOnce(&mut Socket) -> T) -> T {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl wit::GuestWebsocket for WebsocketResource {
+    fn read(&self) -> Result<Message, WitError> {
+        self.with(|s| match s.read(true) {
+            Ok(Some(m)) => Ok(convert::message(m)),
+            // Waiting reads end with a message or an error.
+            Ok(None) => Err(WitError::Closed),
+            Err(e) => Err(error(e)),
+        })
+    }
+
+    fn read_some(&self) -> Result<Fragment, WitError> {
+        self.with(|s| {
+            s.conn.set_streaming(true);
+            loop {
+                match s.next_event(true).map_err(error)? {
+                    Some(Event::Fragment(f)) => return Ok(convert::fragment(f)),
+                    Some(Event::Close(_)) => return Err(WitError::Closed),
+                    Some(_) | None => {}
+                }
+            }
+        })
+    }
+
+    fn try_read(&self) -> Result<Option<Message>, WitError> {
+        self.with(|s| {
+            s.read(false)
+                .map(|m| m.map(convert::message))
+                .map_err(error)
+        })
+    }
+
+    fn write(&self, message: Message) -> Result<(), WitError> {
+        self.with(|s| {
+            let r = s.conn.send(&convert::from_message(message));
+            s.send(r)
+        })
+    }
+
+    fn write_some(&self, fin: bool, kind: MessageKind, data: Vec<u8>) -> Result<(), WitError> {
+        self.with(|s| {
+            let r = s.conn.write_some(fin, convert::kind(kind), &data);
+            s.send(r)
+        })
+    }
+
+    fn ping(&self, payload: Vec<u8>) -> Result<(), WitError> {
+        self.with(|s| {
+            let r = s.conn.ping(&payload);
+            s.send(r)
+        })
+    }
+
+    fn pong(&self, payload: Vec<u8>) -> Result<(), WitError> {
+        self.with(|s| {
+            let r = s.conn.pong(&payload);
+            s.send(r)
+        })
+    }
+
+    fn close(&self, code: u16, reason: String) -> Result<(), WitError> {
+        self.with(|s| {
+            let r = s.conn.close(code, &reason);
+            s.send(r)?;
+            loop {
+                match s.next_event(true) {
+                    Ok(Some(Event::Close(_))) | Err(Error::Closed) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(error(e)),
+                }
+            }
+        })
+    }
+
+    fn peer_close(&self) -> Option<CloseInfo> {
+        self.with(|s| s.conn.peer_close().map(convert::close_info))
+    }
+
+    fn ready_state(&self) -> ReadyState {
+        self.with(|s| convert::ready_state(s.conn.state()))
+    }
+
+    fn protocol(&self) -> Option<String> {
+        self.with(|s| s.conn.protocol().map(str::to_owned))
+    }
+
+    fn extensions(&self) -> Option<String> {
+        self.with(|s| s.conn.extensions().map(str::to_owned))
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.with(|s| {
+            s.conn
+                .next_deadline()
+                .map(|ms| ms.saturating_mul(1_000_000))
+        })
+    }
+
+    fn subscribe(&self) -> Pollable {
+        self.with(|s| {
+            // Input may already hold an event (two messages in one read): parse one ahead,
+            // since the transport's pollable would not say so.
+            if s.ahead.is_none() {
+                s.ahead = s.conn.next_event().transpose();
+            }
+            if s.ahead.is_some() || s.conn.state() == State::Closed {
+                transport::ready_now()
+            } else {
+                s.io.subscribe()
+            }
+        })
+    }
+}
