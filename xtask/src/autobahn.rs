@@ -1045,12 +1045,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_cases_are_groups_1_to_11() {
+    fn default_cases_are_groups_1_to_11_plus_a_compression_subset() {
         let c = default_cases();
-        assert_eq!(c.first().unwrap(), "1.*");
-        assert!(c.contains(&"11.*".to_string()));
+        assert_eq!(
+            c[..11],
+            (1..=11).map(|g| format!("{g}.*")).collect::<Vec<_>>()[..]
+        );
+        // Cases 1-4 of 12.1-12.5 and 13.1-13.7, as exact ids (no pattern may reach 12.x.10+).
+        assert_eq!(c.len(), 11 + 4 * (5 + 7));
+        assert!(c[11..].iter().all(|id| !id.contains('*')));
+        assert_eq!(c[11], "12.1.1");
         assert_eq!(c.last().unwrap(), "13.7.4");
-        assert_eq!(c.len(), 11);
     }
 
     #[test]

@@ -55,13 +55,13 @@ pub const SUITES: &[Suite] = &[
     Suite {
         name: "autobahn-client",
         about:
-            "Autobahn testsuite cases 1-11 against our client (cargo xtask autobahn --role client)",
+            "Autobahn cases 1-11 and a 12/13 compression subset against our client (cargo xtask autobahn --role client)",
         run: autobahn_client,
     },
     Suite {
         name: "autobahn-server",
         about:
-            "Autobahn testsuite cases 1-11 against our server (cargo xtask autobahn --role server)",
+            "Autobahn cases 1-11 and a 12/13 compression subset against our server (cargo xtask autobahn --role server)",
         run: autobahn_server,
     },
     Suite {
