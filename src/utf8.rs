@@ -48,13 +48,16 @@ impl Utf8Validator {
                 }
             }
         }
-        // Fast path, the usual case: everything up to the last (possibly unfinished) sequence
-        // is valid. `basic` is faster than `compat` but says nothing about where it fails, so
-        // on failure the whole chunk goes through `compat` below. The prefix ends on a
-        // sequence boundary, so the tail's validity does not depend on it.
-        let cut = complete_prefix_len(data);
-        if cut > 0 && simdutf8::basic::from_utf8(&data[..cut]).is_ok() {
-            data = &data[cut..];
+        // Fast path, the usual case (for chunks long enough for it to pay): everything up to
+        // the last (possibly unfinished) sequence is valid. `basic` is faster than `compat`
+        // but says nothing about where it fails, so on failure the whole chunk goes through
+        // `compat` below. The prefix ends on a sequence boundary, so the tail's validity does
+        // not depend on it.
+        if data.len() >= 64 {
+            let cut = complete_prefix_len(data);
+            if simdutf8::basic::from_utf8(&data[..cut]).is_ok() {
+                data = &data[cut..];
+            }
         }
         match simdutf8::compat::from_utf8(data) {
             Ok(_) => {}

@@ -5,7 +5,7 @@
 //! ```sh
 //! cargo xtask build component        # target/component/websocket.wasm
 //! cargo run --release --example echo_server -- --addr 127.0.0.1:9002 &
-//! cargo run --release -p wsengine-host --example host_client -- ws://127.0.0.1:9002/
+//! cargo run --release --manifest-path host/Cargo.toml --target-dir target --example host_client -- ws://127.0.0.1:9002/
 //! ```
 
 use wasmtime::component::{Component, Linker, ResourceTable};

@@ -1,9 +1,11 @@
 // Echo throughput of this package against `ws` in Node: for each message size, a client
 // keeps a window of binary messages in flight to an echo server of the same library (in a
 // child process) for a fixed time, and counts round trips. Compression is off on both.
+// Every measurement runs --rounds times (default 3), alternating the libraries; the median
+// is reported.
 // Prints one JSON line: {"bench":"js-echo","unit":"msgs/s","sizes":[...],"wsengine":{...},
 // "ws":{...},"ratio":{...}} (ratio = wsengine / ws; ≥ 1 means at least as fast).
-// `node js/bench/echo.js [--seconds S] [--sizes 16,1024] [--transport streams]`
+// `node js/bench/echo.js [--seconds S] [--rounds R] [--sizes 16,1024] [--transport streams]`
 
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -12,7 +14,10 @@ import { WebSocket as WsClient } from "ws";
 import { WebSocket } from "wsengine";
 
 const args = process.argv.slice(2);
-const SECONDS = Number(args.includes("--seconds") ? args[args.indexOf("--seconds") + 1] : 2);
+const SECONDS = Number(args.includes("--seconds") ? args[args.indexOf("--seconds") + 1] : 1.5);
+/** Each measurement is repeated, the libraries alternating, and the median kept: a busy
+ *  machine moves single runs by ±50 %. */
+const ROUNDS = Number(args.includes("--rounds") ? args[args.indexOf("--rounds") + 1] : 3);
 const SIZES = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1].split(",").map(Number) : [16, 1024, 64 * 1024, 1024 * 1024];
 /** `--transport streams`: this package's client over Duplex.toWeb (to measure that path). */
 const TRANSPORT = args.includes("--transport") ? args[args.indexOf("--transport") + 1] : undefined;
@@ -99,9 +104,12 @@ async function measure(lib, size) {
   return Math.round(count / elapsed);
 }
 
-const result = { bench: "js-echo", unit: "msgs/s", seconds: SECONDS, transport: TRANSPORT ?? "node-socket", sizes: SIZES, wsengine: {}, ws: {}, ratio: {} };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const result = { bench: "js-echo", unit: "msgs/s", seconds: SECONDS, rounds: ROUNDS, transport: TRANSPORT ?? "node-socket", sizes: SIZES, wsengine: {}, ws: {}, ratio: {} };
 for (const size of SIZES) {
-  for (const lib of ["wsengine", "ws"]) result[lib][size] = await measure(lib, size);
+  const runs = { wsengine: [], ws: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const lib of ["wsengine", "ws"]) runs[lib].push(await measure(lib, size));
+  for (const lib of ["wsengine", "ws"]) result[lib][size] = median(runs[lib]);
   result.ratio[size] = Number((result.wsengine[size] / result.ws[size]).toFixed(2));
   console.error(`${size} B: wsengine ${result.wsengine[size]} msgs/s, ws ${result.ws[size]} msgs/s, ratio ${result.ratio[size]}`);
 }

@@ -168,8 +168,9 @@ impl Connection {
     }
 
     /// Continuation rules and message limits, checked before any payload is buffered.
+    #[inline(always)]
     fn start_data_frame(&mut self, h: &FrameHeader) -> Result<(), ProtocolError> {
-        let limits = self.config.limits;
+        let limits = &self.config.limits;
         let msg = match (h.opcode, self.in_msg.as_mut()) {
             (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(m)) => m,

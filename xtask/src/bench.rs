@@ -62,30 +62,36 @@ pub struct Face {
 /// Hooks for the faces other engineers build. Add a row; nothing else needs to change.
 pub const FACES: &[Face] = &[
     Face {
-        // js/bench/run.mjs prints lines such as
-        // {"group":"js.echo","name":"js:wsengine","size":1024,"kind":"binary","msgs_per_s":..}
-        // and the same for "ws" (the reference package), so BENCHMARKS.md shows the ratio.
+        // The JS package against `ws` in Node (js/bench/echo.js: each library's client and
+        // server, a window of messages in flight). It prints one summary line
+        // {"bench":"js-echo","sizes":[..],"wsengine":{size:rate},"ws":{..}}, which
+        // `parse_lines` turns into `js.echo` rows named `js:wsengine` and `ws`.
         name: "js",
-        needs: "js/bench/run.mjs",
-        build: &[],
+        needs: "js/bench/echo.js",
+        build: &[
+            &["cargo", "xtask", "build-js"],
+            &[
+                "sh",
+                "-c",
+                "[ -d {root}/js/node_modules ] || npm ci --prefix {root}/js",
+            ],
+        ],
         server: None,
-        run: Some(&[
-            "node",
-            "{root}/js/bench/run.mjs",
-            "--native-echo",
-            "{native_echo}",
-        ]),
+        run: Some(&["node", "{root}/js/bench/echo.js", "--rounds", "3"]),
     },
     Face {
         // An echo server inside the wasmtime component: same client, same table as native.
+        // host/ is a package outside the workspace, like bench/.
         name: "wasmtime:wsengine",
         needs: "host/src/bin/bench_echo.rs",
         build: &[&[
             "cargo",
             "build",
             "--release",
-            "-p",
-            "host",
+            "--manifest-path",
+            "{root}/host/Cargo.toml",
+            "--target-dir",
+            "{target}",
             "--bin",
             "bench_echo",
         ]],
@@ -334,10 +340,25 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<bool> {
     Ok(errors.is_empty())
 }
 
+/// Builds the benchmark binaries and our echo server. `bench/` is a package of its own,
+/// outside the workspace (its peers' dependency tree stays out of `cargo test --workspace`),
+/// with its own Cargo.lock; it builds into the same target directory as the workspace, so
+/// every binary is under `{target}/release`.
 fn build(ctx: &Ctx, o: &Opts) -> Result<()> {
     let log = ctx.log("bench-build");
+    let manifest = ctx.root.join("bench").join("Cargo.toml");
+    let manifest = manifest.to_string_lossy().into_owned();
+    let target = ctx.target.to_string_lossy().into_owned();
     let mut steps: Vec<Vec<&str>> = vec![
-        vec!["build", "--release", "-p", "wsengine-bench", "--bins"],
+        vec![
+            "build",
+            "--release",
+            "--manifest-path",
+            &manifest,
+            "--target-dir",
+            &target,
+            "--bins",
+        ],
         vec![
             "build",
             "--release",
@@ -387,12 +408,15 @@ fn run_cmd_lines(ctx: &Ctx, log: &str, mut c: Command) -> Result<Vec<Value>> {
     Ok(parse_lines(&path))
 }
 
-/// The JSON objects among a log's lines (other lines are ignored).
+/// The JSON objects among a log's lines (other lines are ignored). A summary line in the JS
+/// bench's shape (`{"bench":B,"sizes":[..],LIB:{size:rate},..}`) becomes one row per library
+/// and size.
 fn parse_lines(path: &Path) -> Vec<Value> {
     let text = fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .filter(|l| l.trim_start().starts_with('{'))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .flat_map(explode_summary)
         .filter(|v| v.get("name").is_some() && v.get("msgs_per_s").is_some())
         .map(|mut v| {
             if v.get("group").is_none() {
@@ -401,6 +425,35 @@ fn parse_lines(path: &Path) -> Vec<Value> {
             v
         })
         .collect()
+}
+
+/// `{"bench":"js-echo","sizes":[16],"wsengine":{"16":r},"ws":{"16":r},"ratio":..}` →
+/// `{"group":"js.echo","name":"js:wsengine","size":16,"kind":"binary","msgs_per_s":r}` and the
+/// same for `ws`; any other line is kept as it is.
+fn explode_summary(v: Value) -> Vec<Value> {
+    let (Some(bench), Some(sizes)) = (v["bench"].as_str(), v["sizes"].as_array()) else {
+        return vec![v];
+    };
+    let group = bench.replace('-', ".");
+    let mut out = Vec::new();
+    for (lib, rates) in v.as_object().into_iter().flatten() {
+        if !rates.is_object() || lib == "ratio" {
+            continue;
+        }
+        let name = if lib == "wsengine" {
+            "js:wsengine".to_string()
+        } else {
+            lib.clone()
+        };
+        for size in sizes.iter().filter_map(Value::as_u64) {
+            if let Some(r) = rates[size.to_string()].as_f64() {
+                out.push(json!({
+                    "group": group, "name": name, "size": size, "kind": "binary", "msgs_per_s": r,
+                }));
+            }
+        }
+    }
+    out
 }
 
 /// A free loopback port (bound and released; the server binds it right after).
@@ -485,9 +538,13 @@ fn faces(ctx: &Ctx, pin: Option<&str>) -> Result<Vec<Value>> {
             );
             continue;
         }
-        for b in f.build {
-            let log = ctx.log("bench-face-build");
-            proc::run_appending_ok(f.name, &mut command(ctx, b, &[]), &log, BUILD_TIMEOUT)?;
+        let log = ctx.log("bench-face-build");
+        let built = f.build.iter().try_for_each(|b| {
+            proc::run_appending_ok(f.name, &mut command(ctx, b, &[]), &log, BUILD_TIMEOUT)
+        });
+        if let Err(e) = built {
+            println!("bench: face {} not built: {e}", f.name);
+            continue;
         }
         let run = f.run.expect("filtered");
         let c = bcmd(ctx, pin, run, &[("native_echo", addr.to_string())]);
@@ -689,13 +746,19 @@ fn throughput_table(t: &Table, group: &str, goals: &[(&str, f64)], md: &mut Stri
     for n in &names {
         let _ = write!(md, " {n} msg/s (MB/s) |");
     }
+    // Ratios of wsengine (or, in a face's group, its first name) to each other name.
+    let ours_name = if names.iter().any(|n| n == "wsengine") {
+        "wsengine"
+    } else {
+        names[0].as_str()
+    };
     let peers: Vec<&str> = names
         .iter()
         .map(String::as_str)
-        .filter(|n| *n != "wsengine")
+        .filter(|n| *n != ours_name)
         .collect();
     for p in &peers {
-        let _ = write!(md, " ÷ {p} |");
+        let _ = write!(md, " {ours_name} ÷ {p} |");
     }
     md.push('\n');
     md.push_str("|---|---|");
@@ -712,7 +775,7 @@ fn throughput_table(t: &Table, group: &str, goals: &[(&str, f64)], md: &mut Stri
             match t.get(group, n, size, &kind) {
                 Some(l) => {
                     let r = l["msgs_per_s"].as_f64().unwrap_or(0.0);
-                    let mb = l["mb_per_s"].as_f64().unwrap_or(0.0);
+                    let mb = l["mb_per_s"].as_f64().unwrap_or(r * size as f64 / 1e6);
                     if r > 0.0 {
                         let _ = write!(md, " {} ({}) |", fmt_rate(r), fmt_mb(mb));
                     } else {
@@ -723,7 +786,7 @@ fn throughput_table(t: &Table, group: &str, goals: &[(&str, f64)], md: &mut Stri
                 None => md.push_str(" – |"),
             }
         }
-        let ours = t.rate(group, "wsengine", size, &kind);
+        let ours = t.rate(group, ours_name, size, &kind);
         for p in &peers {
             let goal = goals.iter().find(|(g, _)| g == p).map_or(1.0, |(_, v)| *v);
             let r = ours.zip(t.rate(group, p, size, &kind)).map(|(a, b)| a / b);
@@ -809,6 +872,17 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
         },
         meta["seconds"].as_u64().unwrap_or(0),
     );
+    let ran: Vec<&str> = meta["groups"]
+        .as_array()
+        .map(|g| g.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !ran.is_empty() && ran.len() < GROUPS.len() {
+        let _ = writeln!(
+            md,
+            "That run measured only: {}; the other groups are from earlier runs.\n",
+            ran.join(", ")
+        );
+    }
     if let Some(errs) = meta["errors"].as_array().filter(|e| !e.is_empty()) {
         md.push_str("Errors in this run:\n\n");
         for e in errs {
@@ -1063,6 +1137,14 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
     }
     for g in &others {
         let _ = writeln!(md, "**{g}**\n");
+        if g == "js.echo" {
+            md.push_str(
+                "From `js/bench/echo.js`: the JS package and `ws` 8.23 in Node, each library's own\n\
+                 client and server (two processes), compression off, a window of binary messages in\n\
+                 flight, round trips per wall-clock second, median of 3 rounds alternating the\n\
+                 libraries (run under the same `taskset` as everything else).\n\n",
+            );
+        }
         throughput_table(&t, g, &[], &mut md);
     }
     // Component in wasmtime: its echo server is measured in the `echo` table.
@@ -1135,9 +1217,18 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
             goal_mark(goal.met)
         );
     }
-    g.push_str(
-        "| Component in wasmtime ≥ 0.5× native echo; JS package ≥ 1.0× `ws` | see Other faces | measured by those faces when present |\n\n",
-    );
+    if !goals
+        .iter()
+        .any(|g| g.what.starts_with("Component in wasmtime"))
+    {
+        g.push_str(
+            "| Component in wasmtime ≥ 0.5× native echo | no face reported | not measured |\n",
+        );
+    }
+    if !goals.iter().any(|g| g.what.starts_with("JS package")) {
+        g.push_str("| JS package ≥ 1.0× `ws` | no face reported | not measured |\n");
+    }
+    g.push('\n');
     let mut whys: Vec<&str> = goals
         .iter()
         .filter(|g| g.met == Some(false) && !g.why.is_empty())

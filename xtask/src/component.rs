@@ -45,6 +45,21 @@ const PROFILE: &[&str] = &[
     "profile.component.strip=true",
 ];
 
+/// The host crate and the guest example, by manifest: this works whether they are members
+/// of the root workspace or excluded from it (then each resolves on its own), and
+/// `--target-dir` puts their output beside everything else.
+const HOST: &str = "host/Cargo.toml";
+const GUEST: &str = "examples/component-echo-client/Cargo.toml";
+
+/// `cargo SUB --manifest-path MANIFEST --target-dir TARGET`.
+fn cargo_in(ctx: &Ctx, sub: &str, manifest: &str) -> Command {
+    let mut c = ctx.cargo([sub, "--manifest-path"]);
+    c.arg(ctx.root.join(manifest))
+        .arg("--target-dir")
+        .arg(&ctx.target);
+    c
+}
+
 /// `target/component`.
 pub fn dir(ctx: &Ctx) -> PathBuf {
     ctx.target.join("component")
@@ -98,12 +113,13 @@ pub fn build(ctx: &Ctx, log: &Path) -> Result<()> {
         sizes.push((name, copy(&built.join("wsengine.wasm"), &out.join(name))?));
     }
     let guest = "component-echo-client.wasm";
-    let mut c = ctx.cargo(["build", "--target", TARGET, "-p", "component-echo-client"]);
-    c.args(PROFILE);
+    let mut c = cargo_in(ctx, "build", GUEST);
+    c.args(["--target", TARGET]).args(PROFILE);
     step("building the guest example", c, log)?;
     sizes.push((guest, copy(&built.join(guest), &out.join(guest))?));
 
-    let c = ctx.cargo(["build", "--release", "-p", "wsengine-host"]);
+    let mut c = cargo_in(ctx, "build", HOST);
+    c.arg("--release");
     step("building wsengine-host", c, log)?;
     let composed = out.join("echo-client-composed.wasm");
     let mut c = Command::new(host(ctx));
@@ -160,37 +176,35 @@ pub fn build_suite(ctx: &Ctx) -> Outcome {
 }
 
 /// Suite `component-clippy`: clippy on the wasm target for both worlds and the guest, and
-/// on the host with its tests.
+/// on the host with its tests; rustfmt on the host and the guest (which `cargo fmt --all`
+/// does not reach while they are outside the workspace).
 pub fn clippy_suite(ctx: &Ctx) -> Outcome {
     let log = ctx.log("component-clippy");
     let _ = fs::write(&log, "");
-    let runs: [&[&str]; 4] = [
-        &["clippy", "--target", TARGET, "--features", "component"],
-        &[
-            "clippy",
-            "--target",
-            TARGET,
-            "--features",
-            "component-websocket",
-        ],
-        &["clippy", "--target", TARGET, "-p", "component-echo-client"],
-        &[
-            "clippy",
-            "-p",
-            "wsengine-host",
-            "--all-targets",
-            "--features",
-            "component-tests",
-        ],
-    ];
     if let Err(e) = ensure_target(&log) {
         return failed(e, vec![log]);
     }
-    for args in runs {
-        let mut c = ctx.cargo(args);
+    let mut runs = Vec::new();
+    for features in ["component", "component-websocket"] {
+        runs.push(ctx.cargo(["clippy", "--target", TARGET, "--features", features]));
+    }
+    let mut c = cargo_in(ctx, "clippy", GUEST);
+    c.args(["--target", TARGET]);
+    runs.push(c);
+    let mut c = cargo_in(ctx, "clippy", HOST);
+    c.args(["--all-targets", "--features", "component-tests"]);
+    runs.push(c);
+    for mut c in runs {
         c.args(["--", "-D", "warnings"]);
-        let what = args.join(" ");
+        let what = proc::display(&c);
         if let Err(e) = proc::run_appending_ok(&what, &mut c, &log, BUILD_TIMEOUT) {
+            return failed(e, vec![log]);
+        }
+    }
+    for manifest in [HOST, GUEST] {
+        let mut c = ctx.cargo(["fmt", "--manifest-path"]);
+        c.arg(ctx.root.join(manifest)).args(["--", "--check"]);
+        if let Err(e) = proc::run_appending_ok("cargo fmt --check", &mut c, &log, BUILD_TIMEOUT) {
             return failed(e, vec![log]);
         }
     }
@@ -200,11 +214,9 @@ pub fn clippy_suite(ctx: &Ctx) -> Outcome {
 /// Suite `component`: the host's integration tests (real TCP on 127.0.0.1), in release.
 pub fn test_suite(ctx: &Ctx) -> Outcome {
     let log = ctx.log("component");
-    let mut c = ctx.cargo([
-        "test",
+    let mut c = cargo_in(ctx, "test", HOST);
+    c.args([
         "--release",
-        "-p",
-        "wsengine-host",
         "--features",
         "component-tests",
         "--no-fail-fast",

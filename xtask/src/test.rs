@@ -116,17 +116,17 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         name: "component",
-        about: "the component in wasmtime over loopback TCP (cargo test -p wsengine-host)",
+        about: "the component in wasmtime over loopback TCP (cargo test --manifest-path host/Cargo.toml)",
         run: crate::component::test_suite,
     },
     Suite {
         name: "autobahn-component-client",
-        about: "Autobahn cases 1-11 against the component client in wasmtime (--agent component)",
+        about: "Autobahn default cases against the component client in wasmtime (--agent component)",
         run: crate::component::autobahn_client_suite,
     },
     Suite {
         name: "autobahn-component-server",
-        about: "Autobahn cases 1-11 against the component server in wasmtime (--agent component)",
+        about: "Autobahn default cases against the component server in wasmtime (--agent component)",
         run: crate::component::autobahn_server_suite,
     },
 ];
