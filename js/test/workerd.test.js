@@ -19,6 +19,8 @@ function writeConfig(port) {
     .replaceAll('embed "../../../js/', 'embed "../../')
     .replace('address = "127.0.0.1:8789"', `address = "127.0.0.1:${port}"`);
   const path = here("./workerd/.config.capnp");
+  // The directory holds only this generated (gitignored) file, so a fresh clone lacks it.
+  fs.mkdirSync(here("./workerd"), { recursive: true });
   fs.writeFileSync(path, text);
   return path;
 }
