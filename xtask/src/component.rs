@@ -67,20 +67,7 @@ pub fn dir(ctx: &Ctx) -> PathBuf {
 
 /// Adds the wasm32-wasip2 target unless rustup already has it.
 fn ensure_target(log: &Path) -> Result<()> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("rustup: {e}"))?;
-    if String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .any(|l| l.trim() == TARGET)
-    {
-        return Ok(());
-    }
-    println!("==> installing rustup target {TARGET}");
-    let mut c = Command::new("rustup");
-    c.args(["target", "add", TARGET]);
-    proc::run_appending_ok("rustup target add", &mut c, log, RUSTUP_TIMEOUT)
+    proc::ensure_rustup_target(TARGET, log, RUSTUP_TIMEOUT)
 }
 
 fn step(what: &str, mut cmd: Command, log: &Path) -> Result<()> {

@@ -43,21 +43,7 @@ fn tools_dir() -> PathBuf {
 }
 
 fn ensure_wasm_target(ctx: &Ctx) -> Result<()> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("cannot run rustup: {e}"))?;
-    if String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .any(|l| l.trim() == WASM_TARGET)
-    {
-        return Ok(());
-    }
-    println!("==> installing rustup target {WASM_TARGET}");
-    let log = ctx.log("rustup-wasm32");
-    let mut c = Command::new("rustup");
-    c.args(["target", "add", WASM_TARGET]);
-    proc::run_logged_ok("rustup target add", &mut c, &log, INSTALL_TIMEOUT)
+    proc::ensure_rustup_target(WASM_TARGET, &ctx.log("rustup-wasm32"), INSTALL_TIMEOUT)
 }
 
 /// The wasm-bindgen CLI of exactly [`WASM_BINDGEN_VERSION`], installing it if needed.

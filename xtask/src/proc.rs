@@ -478,6 +478,25 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// Adds a rustup target unless rustup lists it as installed already (output appended to
+/// `log`), so install steps skip what a machine has.
+pub fn ensure_rustup_target(target: &str, log: &Path, timeout: Duration) -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    println!("==> installing rustup target {target}");
+    let mut c = Command::new("rustup");
+    c.args(["target", "add", target]);
+    run_appending_ok("rustup target add", &mut c, log, timeout)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
