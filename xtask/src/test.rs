@@ -18,24 +18,6 @@ pub struct Suite {
     pub run: fn(&Ctx) -> Outcome,
 }
 
-/// Suites of faces still being built (the JS package, the WASI component): they run only
-/// when named (`cargo xtask test js-node`), so the default run — what CI runs — holds only
-/// suites that pass on a fresh clone. Move a suite out of this list when its face lands.
-pub const PENDING: &[&str] = &[
-    "js-clippy",
-    "js-node",
-    "js-deno",
-    "js-bun",
-    "js-parity",
-    "autobahn-js-client",
-    "autobahn-js-server",
-    "component-build",
-    "component-clippy",
-    "component",
-    "autobahn-component-client",
-    "autobahn-component-server",
-];
-
 pub const SUITES: &[Suite] = &[
     Suite {
         name: "fmt",
@@ -320,12 +302,7 @@ fn autobahn_server(ctx: &Ctx) -> Outcome {
 pub fn usage() -> String {
     let mut s = String::from("suites (run in this order):\n");
     for su in SUITES {
-        let pending = if PENDING.contains(&su.name) {
-            " (in progress: run by name)"
-        } else {
-            ""
-        };
-        s.push_str(&format!("  {:<16} {}{pending}\n", su.name, su.about));
+        s.push_str(&format!("  {:<26} {}\n", su.name, su.about));
     }
     s
 }
@@ -346,10 +323,7 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<bool> {
     }
     let selected: Vec<&Suite> = SUITES
         .iter()
-        .filter(|s| match args.is_empty() {
-            true => !PENDING.contains(&s.name),
-            false => args.iter().any(|a| a == s.name),
-        })
+        .filter(|s| args.is_empty() || args.iter().any(|a| a == s.name))
         .collect();
 
     let (mut passed, mut failed, mut all_ok) = (0, 0, true);
