@@ -170,8 +170,8 @@ impl fmt::Display for UsageError {
 #[non_exhaustive]
 pub enum TlsError {
     /// A `wss://` URL, but this build has no TLS: enable the cargo feature `rustls` (the
-    /// blocking adapter), or connect a TLS stream yourself and call
-    /// [`WebSocket::client`](crate::io::WebSocket::client).
+    /// blocking adapter) or `component-tls` (the WASI component), or connect a TLS stream
+    /// yourself and call [`WebSocket::client`](crate::io::WebSocket::client).
     NotEnabled,
     /// The URL's host cannot be a TLS server name (the name given).
     InvalidServerName(String),
@@ -181,7 +181,7 @@ pub enum TlsError {
     /// (`rustls::Error::InvalidCertificate`, e.g. `UnknownIssuer` or `NotValidForName`), an
     /// alert from the peer, bytes that are not TLS, or a key that does not fit its
     /// certificate.
-    #[cfg(feature = "rustls")]
+    #[cfg(any(feature = "rustls", feature = "component-tls"))]
     Rustls(rustls::Error),
 }
 
@@ -189,12 +189,13 @@ impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TlsError::NotEnabled => f.write_str(
-                "wss:// needs TLS: build wsengine with the `rustls` feature \
-                 (or connect a TLS stream yourself and call WebSocket::client)",
+                "wss:// needs TLS, which this build lacks: enable the cargo feature `rustls` \
+                 (blocking adapter) or `component-tls` (the component's websocket-tls.wasm), \
+                 or bring a TLS stream of your own",
             ),
             TlsError::InvalidServerName(name) => write!(f, "{name:?} is not a TLS server name"),
             TlsError::InvalidPem(m) => write!(f, "invalid PEM: {m}"),
-            #[cfg(feature = "rustls")]
+            #[cfg(any(feature = "rustls", feature = "component-tls"))]
             TlsError::Rustls(e) => write!(f, "{e}"),
         }
     }
@@ -284,7 +285,7 @@ impl From<TlsError> for Error {
 /// on them whatever layer they surfaced from.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        #[cfg(feature = "rustls")]
+        #[cfg(any(feature = "rustls", feature = "component-tls"))]
         if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
             let kind = e.kind();
             return match e

@@ -164,7 +164,7 @@ fn wss_without_the_rustls_feature_says_to_enable_it() {
     // Nothing listens there: the error must come before any connection attempt.
     match WebSocket::connect("wss://127.0.0.1:1/", Config::default()) {
         Err(Error::Tls(e @ wsengine::TlsError::NotEnabled)) => {
-            assert!(e.to_string().contains("`rustls` feature"), "{e}");
+            assert!(e.to_string().contains("cargo feature `rustls`"), "{e}");
         }
         other => panic!("{:?}", other.map(|_| ())),
     }
