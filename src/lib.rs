@@ -52,6 +52,10 @@ pub mod mask;
 mod random;
 #[cfg(feature = "rustls")]
 pub mod tls;
+/// The rustls this crate is built with (feature `rustls`), for configs and server streams
+/// of the matching version.
+#[cfg(feature = "rustls")]
+pub use rustls;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
