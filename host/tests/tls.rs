@@ -151,3 +151,37 @@ fn the_build_without_tls_refuses_wss_with_a_tls_error() {
         e => panic!("{e:?}"),
     }
 }
+
+#[test]
+fn try_read_over_tls_returns_none_until_a_whole_message_has_arrived() {
+    let pki = pki(&["127.0.0.1"]);
+    let addr = tls_echo_server(&pki, 1);
+    let (mut store, w) = websocket_tls();
+    let url = format!("wss://127.0.0.1:{}/", addr.port());
+    let (ws, _) = w
+        .wsengine_websocket_client()
+        .call_connect(&mut store, &url, &trusting(&pki))
+        .unwrap()
+        .unwrap();
+    let s = w.wsengine_websocket_sockets().websocket();
+    // Nothing sent yet: a non-waiting read finds nothing (and does not block).
+    assert!(matches!(s.call_try_read(&mut store, ws).unwrap(), Ok(None)));
+    let sent: Vec<Message> = (0..3)
+        .map(|i| Message::Binary(vec![i; 40_000 + usize::from(i)]))
+        .collect();
+    for m in &sent {
+        s.call_write(&mut store, ws, m).unwrap().unwrap();
+    }
+    // Each echo spans several TLS records; polling with try-read gets all three, in order.
+    let mut got = Vec::new();
+    let t0 = std::time::Instant::now();
+    while got.len() < sent.len() && t0.elapsed() < IO_TIMEOUT {
+        match s.call_try_read(&mut store, ws).unwrap().unwrap() {
+            Some(m) => got.push(m),
+            None => thread::sleep(std::time::Duration::from_millis(1)),
+        }
+    }
+    assert_eq!(got, sent);
+    s.call_close(&mut store, ws, 1000, "").unwrap().unwrap();
+    ws.resource_drop(&mut store).unwrap();
+}
