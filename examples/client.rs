@@ -1,9 +1,14 @@
 //! A native client that shows a short conversation with an echo server.
 //!
 //! `cargo run --release --example client -- --url ws://127.0.0.1:9002`
+//!
+//! `wss://` URLs need `--features rustls`; they trust the webpki roots, or with `--ca CA.pem`
+//! only the certificates in that file (e.g. a test CA).
 
-use wsengine::io::WebSocket;
-use wsengine::{CloseCode, Config, DeflateConfig, Error, Event, Message, MessageKind};
+use wsengine::io::{ClientStream, WebSocket};
+#[cfg(feature = "rustls")]
+use wsengine::ClientRequest;
+use wsengine::{CloseCode, Config, DeflateConfig, Error, Event, Message, MessageKind, OpenInfo};
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
@@ -13,7 +18,10 @@ fn main() -> Result<(), Error> {
         ..Config::default()
     };
 
-    let (mut ws, info) = WebSocket::connect(url, config)?;
+    let (mut ws, info) = match arg(&args, "--ca") {
+        None => WebSocket::connect(url, config)?,
+        Some(ca) => connect_with_ca(url, config, ca)?,
+    };
     println!(
         "native client: connected to {url} (extensions: {})",
         info.extensions.as_deref().unwrap_or("none")
@@ -56,6 +64,27 @@ fn main() -> Result<(), Error> {
         None => println!("native client: closed, server answered without a code"),
     }
     Ok(())
+}
+
+/// Connects trusting only the certificates in the PEM file `ca`.
+#[cfg(feature = "rustls")]
+fn connect_with_ca(
+    url: &str,
+    config: Config,
+    ca: &str,
+) -> Result<(WebSocket<ClientStream>, OpenInfo), Error> {
+    let pem = std::fs::read(ca)?;
+    let tls = wsengine::tls::client_config_with_roots(wsengine::tls::root_store_from_pem(&pem)?);
+    WebSocket::connect_tls(ClientRequest::new(url)?, config, tls)
+}
+
+#[cfg(not(feature = "rustls"))]
+fn connect_with_ca(
+    _: &str,
+    _: Config,
+    _: &str,
+) -> Result<(WebSocket<ClientStream>, OpenInfo), Error> {
+    Err(wsengine::TlsError::NotEnabled.into())
 }
 
 fn text(m: Message) -> String {

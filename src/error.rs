@@ -165,6 +165,42 @@ impl fmt::Display for UsageError {
     }
 }
 
+/// Why TLS failed, or why it is not available.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A `wss://` URL, but this build has no TLS: enable the cargo feature `rustls` (the
+    /// blocking adapter) or `component-tls` (the WASI component), or connect a TLS stream
+    /// yourself and call [`WebSocket::client`](crate::io::WebSocket::client).
+    NotEnabled,
+    /// The URL's host cannot be a TLS server name (the name given).
+    InvalidServerName(String),
+    /// A PEM input is malformed or lacks what it must hold (reason given).
+    InvalidPem(String),
+    /// rustls refused the peer or the configuration: a rejected certificate
+    /// (`rustls::Error::InvalidCertificate`, e.g. `UnknownIssuer` or `NotValidForName`), an
+    /// alert from the peer, bytes that are not TLS, or a key that does not fit its
+    /// certificate.
+    #[cfg(any(feature = "rustls", feature = "component-tls"))]
+    Rustls(rustls::Error),
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::NotEnabled => f.write_str(
+                "wss:// needs TLS, which this build lacks: enable the cargo feature `rustls` \
+                 (blocking adapter) or `component-tls` (the component's websocket-tls.wasm), \
+                 or bring a TLS stream of your own",
+            ),
+            TlsError::InvalidServerName(name) => write!(f, "{name:?} is not a TLS server name"),
+            TlsError::InvalidPem(m) => write!(f, "invalid PEM: {m}"),
+            #[cfg(any(feature = "rustls", feature = "component-tls"))]
+            TlsError::Rustls(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// Which timer expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutKind {
@@ -196,6 +232,8 @@ pub enum Error {
     Closed,
     /// An I/O error from the transport (adapters only; the engine never returns it).
     Io(std::io::Error),
+    /// TLS failed or is not available (adapters only; the engine never returns it).
+    Tls(TlsError),
 }
 
 impl fmt::Display for Error {
@@ -207,6 +245,7 @@ impl fmt::Display for Error {
             Error::Timeout(k) => write!(f, "{k:?} timeout"),
             Error::Closed => f.write_str("connection closed"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
 }
@@ -235,8 +274,29 @@ impl From<UsageError> for Error {
         Error::Usage(e)
     }
 }
+impl From<TlsError> for Error {
+    fn from(e: TlsError) -> Self {
+        Error::Tls(e)
+    }
+}
+
+/// rustls reports its errors (a rejected certificate, an alert) through `Read`/`Write` as an
+/// `io::Error` wrapping a `rustls::Error`; those become [`Error::Tls`], so the caller can match
+/// on them whatever layer they surfaced from.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
+        #[cfg(any(feature = "rustls", feature = "component-tls"))]
+        if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+            let kind = e.kind();
+            return match e
+                .into_inner()
+                .map(|inner| inner.downcast::<rustls::Error>())
+            {
+                Some(Ok(tls)) => Error::Tls(TlsError::Rustls(*tls)),
+                Some(Err(other)) => Error::Io(std::io::Error::new(kind, other)),
+                None => Error::Io(kind.into()),
+            };
+        }
         Error::Io(e)
     }
 }

@@ -50,13 +50,19 @@ pub mod handshake;
 pub mod io;
 pub mod mask;
 mod random;
+#[cfg(feature = "rustls")]
+pub mod tls;
+/// The rustls this crate is built with (feature `rustls`), for configs and server streams
+/// of the matching version.
+#[cfg(feature = "rustls")]
+pub use rustls;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Limits};
 pub use connection::{Accept, AcceptFn, Connection, Role, State};
 pub use deflate::DeflateConfig;
-pub use error::{Error, ProtocolError, TimeoutKind, UsageError};
+pub use error::{Error, ProtocolError, TimeoutKind, TlsError, UsageError};
 pub use event::{Event, Fragment, Message, MessageKind, OpenInfo};
 pub use frame::OpCode;
 pub use handshake::{ClientRequest, HandshakeError, Headers, Request, Response};

@@ -157,3 +157,15 @@ fn peer_vanishing_mid_message_is_an_abnormal_closure() {
         Err(Error::Protocol(wsengine::ProtocolError::UnexpectedEof))
     ));
 }
+
+#[cfg(not(feature = "rustls"))]
+#[test]
+fn wss_without_the_rustls_feature_says_to_enable_it() {
+    // Nothing listens there: the error must come before any connection attempt.
+    match WebSocket::connect("wss://127.0.0.1:1/", Config::default()) {
+        Err(Error::Tls(e @ wsengine::TlsError::NotEnabled)) => {
+            assert!(e.to_string().contains("cargo feature `rustls`"), "{e}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

@@ -77,6 +77,7 @@ pub fn options() -> Options {
         keepalive_interval_ms: None,
         keepalive_timeout_ms: None,
         idle_timeout_ms: None,
+        tls_roots_pem: None,
     }
 }
 

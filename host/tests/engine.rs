@@ -130,7 +130,10 @@ fn host_driven_server_answers_a_native_client() {
     let url = format!("ws://{}/", listener.local_addr().unwrap());
     let client = thread::spawn(move || {
         let (mut ws, _) = WebSocket::connect(&url, native_config(false)).unwrap();
-        ws.get_ref().set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        ws.get_ref()
+            .tcp()
+            .set_read_timeout(Some(IO_TIMEOUT))
+            .unwrap();
         ws.write_binary(&[1, 2, 3]).unwrap();
         let echoed = ws.read().unwrap();
         ws.close(1001, "going").unwrap();

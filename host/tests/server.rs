@@ -36,7 +36,10 @@ fn native_clients_talk_to_the_component_server() {
         let (mut ws, info) = WebSocket::connect_with(req, native_config(true)).unwrap();
         assert_eq!(info.protocol.as_deref(), Some("echo"));
         assert!(info.extensions.is_some());
-        ws.get_ref().set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        ws.get_ref()
+            .tcp()
+            .set_read_timeout(Some(IO_TIMEOUT))
+            .unwrap();
         ws.write_text("one").unwrap();
         assert_eq!(ws.read().unwrap(), NativeMessage::Text("one".into()));
         ws.write_binary(&[7; 70_000]).unwrap();

@@ -195,6 +195,7 @@ pub(super) fn error(e: Error) -> wit::Error {
         }),
         Error::Closed => wit::Error::Closed,
         Error::Io(e) => wit::Error::Io(e.to_string()),
+        Error::Tls(e) => wit::Error::Tls(e.to_string()),
         // `Error` is non-exhaustive: a future variant still arrives typed, as I/O.
         #[allow(unreachable_patterns)]
         other => wit::Error::Io(other.to_string()),

@@ -14,7 +14,7 @@ use super::wasi::io::streams::{InputStream, OutputStream};
 use super::wasi::sockets::tcp::TcpSocket;
 use super::wsengine::websocket::types::{Error, OpenInfo, Options};
 use super::Component;
-use crate::{Config, Connection, UsageError};
+use crate::{Config, Connection};
 
 type Opened = Result<(Websocket, OpenInfo), Error>;
 
@@ -31,14 +31,29 @@ impl client::Guest for Component {
     fn connect(url: String, options: Options) -> Opened {
         let conn = client_connection(&url, &options)?;
         let request = convert::client_request(&url, &options).map_err(error)?;
+        #[cfg(not(feature = "component-tls"))]
         if request.url.tls {
-            let why = "wss:// needs a TLS stream: bring one to connect-streams";
-            return Err(error(UsageError::InvalidUrl(why.into()).into()));
+            return Err(error(crate::TlsError::NotEnabled.into()));
         }
+        // Checked before any connection: a bad name or PEM fails fast.
+        #[cfg(feature = "component-tls")]
+        let tls = match request.url.tls {
+            true => Some(
+                super::tls::client_connection(&request.url.host, options.tls_roots_pem.as_deref())
+                    .map_err(error)?,
+            ),
+            false => None,
+        };
         let deadline = net::deadline(conn.config().handshake_timeout_ms);
         let (input, output, socket) =
             net::connect(&request.url.host, request.url.port, deadline).map_err(io)?;
-        Socket::open(conn, Transport::new(input, output, Some(socket)))
+        #[allow(unused_mut)] // only TLS changes it
+        let mut transport = Transport::new(input, output, Some(socket));
+        #[cfg(feature = "component-tls")]
+        if let Some(tls) = tls {
+            transport.start_tls(tls, deadline).map_err(error)?;
+        }
+        Socket::open(conn, transport)
     }
 
     fn connect_streams(

@@ -14,6 +14,8 @@ mod listener;
 mod net;
 #[cfg(feature = "component-websocket")]
 mod socket;
+#[cfg(feature = "component-tls")]
+mod tls;
 #[cfg(feature = "component-websocket")]
 mod transport;
 

@@ -101,7 +101,7 @@ impl Socket {
             Ok(Input::Nothing) => return Ok(wait),
             // A reset after the close handshake ends the wait for the peer's EOF.
             Err(_) if self.conn.state() == State::Closed => self.conn.receive_eof(),
-            Err(e) => return Err(io_error(e)),
+            Err(e) => return Err(e),
         }
         Ok(true)
     }
@@ -113,10 +113,10 @@ impl Socket {
             return Ok(());
         }
         while self.conn.pending_output() > 0 {
-            let n = self.io.write(self.conn.output()).map_err(io_error)?;
+            let n = self.io.write(self.conn.output())?;
             self.conn.consume_output(n);
         }
-        self.io.flush().map_err(io_error)
+        self.io.flush()
     }
 
     /// After the close handshake: flush the reply, wait (client) for the server to close,
@@ -153,10 +153,6 @@ impl Socket {
         result.map_err(error)?;
         self.flush().map_err(error)
     }
-}
-
-fn io_error(e: String) -> Error {
-    Error::Io(std::io::Error::other(e))
 }
 
 impl WebsocketResource {

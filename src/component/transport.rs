@@ -1,10 +1,12 @@
 //! A byte stream on `wasi:io`: an input/output stream pair, and the TCP socket they belong
-//! to when the component made the connection itself.
+//! to when the component made the connection itself; with feature `component-tls`, TLS
+//! (rustls) over them for `wss://`.
 
 use super::wasi::clocks::monotonic_clock;
 use super::wasi::io::poll::{self, Pollable};
 use super::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::wasi::sockets::tcp::{ShutdownType, TcpSocket};
+use crate::Error;
 
 /// Most bytes taken from the input stream per read.
 const READ_CHUNK: u64 = 64 * 1024;
@@ -37,6 +39,9 @@ pub(super) struct Transport {
     socket: Option<TcpSocket>,
     /// A pollable from `subscribe` was handed out and may still be alive.
     lent: bool,
+    /// TLS over the streams, once `start_tls` has completed its handshake.
+    #[cfg(feature = "component-tls")]
+    tls: Option<super::tls::Tls>,
 }
 
 impl Transport {
@@ -46,12 +51,100 @@ impl Transport {
             output: Some(output),
             socket,
             lent: false,
+            #[cfg(feature = "component-tls")]
+            tls: None,
         }
     }
 
-    /// One read: waits until bytes arrive, the stream ends or `deadline` (ms, monotonic)
-    /// passes; `wait == false` does not wait at all.
-    pub(super) fn read(&mut self, wait: bool, deadline: Option<u64>) -> Result<Input, String> {
+    /// Runs a TLS client handshake over the streams, waiting at most until `deadline`;
+    /// afterwards every read and write goes through TLS.
+    #[cfg(feature = "component-tls")]
+    pub(super) fn start_tls(
+        &mut self,
+        conn: rustls::ClientConnection,
+        deadline: Option<u64>,
+    ) -> Result<(), Error> {
+        let mut tls = super::tls::Tls::new(conn);
+        while tls.is_handshaking() {
+            self.write_all(&tls.take_output()?)?;
+            if !tls.is_handshaking() {
+                break;
+            }
+            match self.read_raw(true, deadline)? {
+                Input::Data(data) => {
+                    if let Err(e) = tls.receive(&data) {
+                        self.alert(&mut tls);
+                        return Err(e);
+                    }
+                }
+                Input::Eof => {
+                    return Err(io_error(
+                        "the server closed the connection during the TLS handshake".into(),
+                    ))
+                }
+                Input::Nothing => return Err(Error::Timeout(crate::TimeoutKind::Handshake)),
+            }
+        }
+        self.write_all(&tls.take_output()?)?;
+        self.tls = Some(tls);
+        Ok(())
+    }
+
+    /// Best effort: sends the alert rustls queued for the error it just reported.
+    #[cfg(feature = "component-tls")]
+    fn alert(&mut self, tls: &mut super::tls::Tls) {
+        if let Ok(bytes) = tls.take_output() {
+            let _ = self.write_all(&bytes);
+            let _ = self.flush_raw();
+        }
+    }
+
+    /// One read of plaintext: through TLS when it is on, else straight from the stream. The
+    /// TLS layer never keeps decrypted bytes back, so the input stream's pollable stays a
+    /// true "something to read" signal.
+    pub(super) fn read(&mut self, wait: bool, deadline: Option<u64>) -> Result<Input, Error> {
+        #[cfg(feature = "component-tls")]
+        if let Some(mut tls) = self.tls.take() {
+            let r = self.read_tls(&mut tls, wait, deadline);
+            self.tls = Some(tls);
+            return r;
+        }
+        self.read_raw(wait, deadline)
+    }
+
+    #[cfg(feature = "component-tls")]
+    fn read_tls(
+        &mut self,
+        tls: &mut super::tls::Tls,
+        wait: bool,
+        deadline: Option<u64>,
+    ) -> Result<Input, Error> {
+        loop {
+            let plain = tls.take_plain();
+            if !plain.is_empty() {
+                return Ok(Input::Data(plain));
+            }
+            if tls.at_eof() {
+                return Ok(Input::Eof);
+            }
+            let r = match self.read_raw(wait, deadline)? {
+                Input::Data(data) => tls.receive(&data),
+                Input::Eof => tls.receive_eof(),
+                Input::Nothing => return Ok(Input::Nothing),
+            };
+            r.inspect_err(|_| self.alert(tls))?;
+            // Post-handshake messages (TLS 1.3 key updates) may need an answer.
+            self.write_all(&tls.take_output()?)?;
+            // A partial record or a session ticket gave no plaintext: read on, if waiting.
+            if !wait && !tls.has_plain() && !tls.at_eof() {
+                return Ok(Input::Nothing);
+            }
+        }
+    }
+
+    /// One read from the input stream: waits until bytes arrive, the stream ends or
+    /// `deadline` (ms, monotonic) passes; `wait == false` does not wait at all.
+    fn read_raw(&mut self, wait: bool, deadline: Option<u64>) -> Result<Input, Error> {
         let Some(input) = self.input.as_ref() else {
             return Ok(Input::Eof);
         };
@@ -60,7 +153,9 @@ impl Transport {
                 Ok(data) if !data.is_empty() => return Ok(Input::Data(data)),
                 Ok(_) => {}
                 Err(StreamError::Closed) => return Ok(Input::Eof),
-                Err(StreamError::LastOperationFailed(e)) => return Err(e.to_debug_string()),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(io_error(e.to_debug_string()))
+                }
             }
             if !wait || deadline.is_some_and(|d| now_ms() >= d) {
                 return Ok(Input::Nothing);
@@ -76,9 +171,36 @@ impl Transport {
         }
     }
 
-    /// Writes some of `data` (at least one byte unless it is empty), waiting for room.
-    pub(super) fn write(&mut self, data: &[u8]) -> Result<usize, String> {
-        let output = self.output.as_ref().ok_or("the connection is shut down")?;
+    /// Writes some of `data` (at least one byte unless it is empty), waiting for room; through
+    /// TLS when it is on (the ciphertext is then written whole before this returns).
+    pub(super) fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        #[cfg(feature = "component-tls")]
+        if let Some(mut tls) = self.tls.take() {
+            let r = tls.send(data).and_then(|n| {
+                self.write_all(&tls.take_output()?)?;
+                Ok(n)
+            });
+            self.tls = Some(tls);
+            return r;
+        }
+        self.write_raw(data)
+    }
+
+    /// Writes all of `data` to the output stream.
+    #[cfg(feature = "component-tls")]
+    fn write_all(&mut self, mut data: &[u8]) -> Result<(), Error> {
+        while !data.is_empty() {
+            let n = self.write_raw(data)?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    fn write_raw(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let output = self
+            .output
+            .as_ref()
+            .ok_or_else(|| io_error("the connection is shut down".into()))?;
         loop {
             let room = output.check_write().map_err(stream_error)?;
             if room == 0 {
@@ -92,7 +214,11 @@ impl Transport {
     }
 
     /// Waits until everything written has been handed to the transport.
-    pub(super) fn flush(&mut self) -> Result<(), String> {
+    pub(super) fn flush(&mut self) -> Result<(), Error> {
+        self.flush_raw()
+    }
+
+    fn flush_raw(&mut self) -> Result<(), Error> {
         match self.output.as_ref() {
             Some(output) => output.blocking_flush().map_err(stream_error),
             None => Ok(()),
@@ -101,6 +227,15 @@ impl Transport {
 
     /// A pollable ready when the input has bytes or has ended.
     pub(super) fn subscribe(&mut self) -> Pollable {
+        // Plaintext that arrived with the TLS handshake is not in the stream any more.
+        #[cfg(feature = "component-tls")]
+        if self
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.has_plain() || t.at_eof())
+        {
+            return ready_now();
+        }
         match self.input.as_ref() {
             Some(input) => {
                 self.lent = true;
@@ -112,6 +247,13 @@ impl Transport {
 
     /// Ends the connection both ways (TCP FIN; for a stream pair, closes the output).
     pub(super) fn shutdown(&mut self) {
+        #[cfg(feature = "component-tls")]
+        if let Some(mut tls) = self.tls.take() {
+            // close_notify, best effort: the peer may be gone already.
+            if let Ok(bytes) = tls.close_notify() {
+                let _ = self.write_all(&bytes);
+            }
+        }
         match self.socket.as_ref() {
             // The peer may have gone already; either way the connection is over.
             Some(socket) => {
@@ -142,9 +284,13 @@ impl Drop for Transport {
     }
 }
 
-fn stream_error(e: StreamError) -> String {
-    match e {
+fn stream_error(e: StreamError) -> Error {
+    io_error(match e {
         StreamError::Closed => "the connection is closed".to_owned(),
         StreamError::LastOperationFailed(e) => e.to_debug_string(),
-    }
+    })
+}
+
+pub(super) fn io_error(e: String) -> Error {
+    Error::Io(std::io::Error::other(e))
 }

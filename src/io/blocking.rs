@@ -5,11 +5,13 @@ use std::io::{self, ErrorKind, IoSlice};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use super::Transport;
+use super::{ClientStream, Transport};
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::Config;
 use crate::connection::{AcceptFn, Connection, State};
-use crate::error::{Error, UsageError};
+use crate::error::Error;
+#[cfg(not(feature = "rustls"))]
+use crate::error::TlsError;
 use crate::event::{Event, Fragment, Message, MessageKind, OpenInfo};
 use crate::handshake::ClientRequest;
 
@@ -33,10 +35,13 @@ pub struct WebSocket<S: Transport> {
     read_timeout: Option<Option<Duration>>,
 }
 
-impl WebSocket<TcpStream> {
-    /// Connects over TCP to a `ws://` URL and completes the opening handshake. Returns the
-    /// socket and what was agreed. For `wss://`, connect a TLS stream yourself and use
-    /// [`WebSocket::client`].
+impl WebSocket<ClientStream> {
+    /// Connects to a `ws://` or `wss://` URL and completes the opening handshake (TLS first,
+    /// for `wss://`). Returns the socket and what was agreed.
+    ///
+    /// `wss://` needs the cargo feature `rustls` (it then trusts the webpki roots, see
+    /// [`tls::default_client_config`](crate::tls)); without it, it fails with
+    /// [`TlsError::NotEnabled`](crate::TlsError::NotEnabled). The handshake timeout bounds the TLS handshake too.
     pub fn connect(url: &str, config: Config) -> Result<(Self, OpenInfo), Error> {
         Self::connect_with(ClientRequest::new(url)?, config)
     }
@@ -44,36 +49,59 @@ impl WebSocket<TcpStream> {
     /// [`connect`](Self::connect) with a full request (subprotocols, origin, headers).
     pub fn connect_with(request: ClientRequest, config: Config) -> Result<(Self, OpenInfo), Error> {
         if request.url.tls {
-            let msg = "wss:// needs a TLS stream: connect one and call WebSocket::client";
-            return Err(UsageError::InvalidUrl(msg.into()).into());
+            #[cfg(feature = "rustls")]
+            return Self::connect_tls(request, config, crate::tls::default_client_config());
+            #[cfg(not(feature = "rustls"))]
+            return Err(TlsError::NotEnabled.into());
         }
-        let timeout = config.handshake_timeout_ms.map(Duration::from_millis);
-        let mut last = None;
-        let mut stream = None;
-        for addr in (request.url.host.as_str(), request.url.port).to_socket_addrs()? {
-            let attempt = match timeout {
-                Some(t) => TcpStream::connect_timeout(&addr, t),
-                None => TcpStream::connect(addr),
-            };
-            match attempt {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let stream = match (stream, last) {
-            (Some(s), _) => s,
-            (None, Some(e)) => return Err(e.into()),
-            (None, None) => {
-                return Err(io::Error::new(ErrorKind::NotFound, "host has no address").into())
-            }
-        };
-        // Frames are already coalesced by the engine; Nagle would only add latency.
-        stream.set_nodelay(true)?;
-        Self::client(stream, request, config)
+        let tcp = tcp_connect(&request, &config)?;
+        Self::client(ClientStream::Plain(tcp), request, config)
     }
+
+    /// [`connect_with`](Self::connect_with) with a TLS client config of your own for
+    /// `wss://` (custom roots, client certificates, ALPN...); a `ws://` URL ignores it.
+    ///
+    /// A certificate the config does not accept fails with
+    /// [`TlsError::Rustls`](crate::TlsError::Rustls) (`rustls::Error::InvalidCertificate`).
+    #[cfg(feature = "rustls")]
+    pub fn connect_tls(
+        request: ClientRequest,
+        config: Config,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<(Self, OpenInfo), Error> {
+        if !request.url.tls {
+            let tcp = tcp_connect(&request, &config)?;
+            return Self::client(ClientStream::Plain(tcp), request, config);
+        }
+        let name = super::tls::server_name(&request.url.host)?;
+        let tcp = tcp_connect(&request, &config)?;
+        let timeout = config.handshake_timeout_ms.map(Duration::from_millis);
+        let stream = super::tls::client_handshake(tls, name, tcp, timeout)?;
+        Self::client(ClientStream::Tls(Box::new(stream)), request, config)
+    }
+}
+
+/// Opens TCP to the request's host, trying each address in turn within the handshake
+/// timeout, with Nagle off (the engine coalesces frames already).
+fn tcp_connect(request: &ClientRequest, config: &Config) -> Result<TcpStream, Error> {
+    let timeout = config.handshake_timeout_ms.map(Duration::from_millis);
+    let mut last = None;
+    for addr in (request.url.host.as_str(), request.url.port).to_socket_addrs()? {
+        let attempt = match timeout {
+            Some(t) => TcpStream::connect_timeout(&addr, t),
+            None => TcpStream::connect(addr),
+        };
+        match attempt {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| io::Error::new(ErrorKind::NotFound, "host has no address"))
+        .into())
 }
 
 impl<S: Transport> WebSocket<S> {

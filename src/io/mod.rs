@@ -2,7 +2,11 @@
 //! They hold no protocol logic: framing, validation and the close procedure are the engine's.
 
 mod blocking;
+mod client_stream;
+#[cfg(feature = "rustls")]
+mod tls;
 mod transport;
 
 pub use blocking::WebSocket;
+pub use client_stream::ClientStream;
 pub use transport::{NoTimeouts, Transport};

@@ -6,6 +6,7 @@
 //! |--------------------------------|-------------------------------------------------------|
 //! | `engine.wasm`                  | `--features component`: the sans-IO engine world      |
 //! | `websocket.wasm`               | `--features component-websocket`: the socket world    |
+//! | `websocket-tls.wasm`           | `--features component-tls`: the same with `wss://`    |
 //! | `component-echo-client.wasm`   | the guest example (imports `wsengine:websocket` only) |
 //! | `echo-client-composed.wasm`    | the guest plugged with `websocket.wasm`: a command    |
 
@@ -93,6 +94,7 @@ pub fn build(ctx: &Ctx, log: &Path) -> Result<()> {
     for (features, name) in [
         ("component", "engine.wasm"),
         ("component-websocket", "websocket.wasm"),
+        ("component-tls", "websocket-tls.wasm"),
     ] {
         let mut c = ctx.cargo(["build", "--target", TARGET, "--features", features]);
         c.args(PROFILE);
@@ -172,7 +174,7 @@ pub fn clippy_suite(ctx: &Ctx) -> Outcome {
         return failed(e, vec![log]);
     }
     let mut runs = Vec::new();
-    for features in ["component", "component-websocket"] {
+    for features in ["component", "component-websocket", "component-tls"] {
         runs.push(ctx.cargo(["clippy", "--target", TARGET, "--features", features]));
     }
     let mut c = cargo_in(ctx, "clippy", GUEST);

@@ -35,6 +35,11 @@ pub const SUITES: &[Suite] = &[
         run: rust,
     },
     Suite {
+        name: "tls",
+        about: "clippy and cargo test --features rustls (tests/tls.rs: wss echo, rejected certificates, timeouts through TLS)",
+        run: tls,
+    },
+    Suite {
         name: "autobahn-client",
         about:
             "Autobahn cases 1-11 and a 12/13 compression subset against our client (cargo xtask autobahn --role client)",
@@ -203,8 +208,45 @@ fn clippy(ctx: &Ctx) -> Outcome {
 }
 
 fn rust(ctx: &Ctx) -> Outcome {
-    let log = ctx.log("rust");
-    let mut cmd = ctx.cargo(["test", "--workspace", "--no-fail-fast"]);
+    let cmd = ctx.cargo(["test", "--workspace", "--no-fail-fast"]);
+    cargo_test(ctx, "rust", cmd)
+}
+
+/// Suite `tls`: the `rustls` feature, which the default suites leave off (they test the
+/// build without it, where `wss://` is a typed error). Clippy with the feature, then the TLS
+/// tests and the blocking adapter's tests with it.
+fn tls(ctx: &Ctx) -> Outcome {
+    let clippy = ctx.cargo([
+        "clippy",
+        "--all-targets",
+        "--features",
+        "rustls",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    let lint = single(ctx, "tls-clippy", clippy, CLIPPY_TIMEOUT);
+    if !lint.ok {
+        return lint;
+    }
+    let cmd = ctx.cargo([
+        "test",
+        "--features",
+        "rustls",
+        "--no-fail-fast",
+        "--test",
+        "tls",
+        "--test",
+        "blocking",
+    ]);
+    let mut out = cargo_test(ctx, "tls", cmd);
+    out.passed += lint.passed;
+    out
+}
+
+/// Runs a `cargo test` command and counts its results.
+fn cargo_test(ctx: &Ctx, name: &str, mut cmd: Command) -> Outcome {
+    let log = ctx.log(name);
     let st = match proc::run_logged("cargo test", &mut cmd, &log, TEST_TIMEOUT) {
         Ok(st) => st,
         Err(e) => return Outcome::error(e, vec![log]),
