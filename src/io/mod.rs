@@ -2,6 +2,8 @@
 //! They hold no protocol logic: framing, validation and the close procedure are the engine's.
 
 mod blocking;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod transport;
 
 pub use blocking::WebSocket;
