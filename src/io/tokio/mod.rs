@@ -20,6 +20,8 @@
 
 mod connect;
 mod core;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod ops;
 mod split;
 mod stream;

@@ -51,6 +51,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Access for WebSocketStream<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
+    /// Wraps a connection that is already open (its handshake was done elsewhere, e.g. by an
+    /// HTTP server that upgraded the transport).
+    #[cfg(feature = "hyper")]
+    pub(crate) fn opened(stream: S, conn: Connection) -> Self {
+        WebSocketStream {
+            core: Core::new(stream, conn),
+        }
+    }
+
     /// Runs the opening handshake the engine queued (client) or awaits (server).
     pub(crate) async fn open(stream: S, conn: Connection) -> Result<(Self, OpenInfo), Error> {
         let mut ws = WebSocketStream {
