@@ -50,6 +50,8 @@ pub mod handshake;
 pub mod io;
 pub mod mask;
 mod random;
+#[cfg(feature = "rustls")]
+pub mod tls;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};

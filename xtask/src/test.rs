@@ -66,7 +66,7 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         name: "tokio",
-        about: "the tokio adapter: clippy --features tokio -D warnings, then cargo test --features tokio --test tokio",
+        about: "the tokio adapter, hyper upgrades, wss: clippy --features hyper,rustls -D warnings, then their tests",
         run: tokio_suite,
     },
     Suite {
@@ -294,12 +294,13 @@ fn autobahn_role(ctx: &Ctx, role: Role) -> Outcome {
     autobahn_agent_role(ctx, "native", role)
 }
 
-/// The tokio adapter is behind a feature, so neither `clippy` nor `rust` sees it.
+/// The tokio adapter and its hyper and rustls parts are behind features, so neither `clippy`
+/// nor `rust` sees them.
 fn tokio_suite(ctx: &Ctx) -> Outcome {
     let lint = ctx.cargo([
         "clippy",
         "--features",
-        "tokio",
+        "hyper,rustls",
         "--all-targets",
         "--",
         "-D",
@@ -310,8 +311,18 @@ fn tokio_suite(ctx: &Ctx) -> Outcome {
         return linted;
     }
     let log = ctx.log("tokio");
-    let mut cmd = ctx.cargo(["test", "--features", "tokio", "--test", "tokio"]);
-    let st = match proc::run_logged("cargo test --features tokio", &mut cmd, &log, TEST_TIMEOUT) {
+    let mut cmd = ctx.cargo([
+        "test",
+        "--features",
+        "hyper,rustls",
+        "--test",
+        "tokio",
+        "--test",
+        "hyper",
+        "--test",
+        "tokio_tls",
+    ]);
+    let st = match proc::run_logged("cargo test (tokio)", &mut cmd, &log, TEST_TIMEOUT) {
         Ok(st) => st,
         Err(e) => return Outcome::error(e, vec![log]),
     };

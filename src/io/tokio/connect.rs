@@ -16,17 +16,38 @@ use crate::error::{Error, UsageError};
 use crate::event::OpenInfo;
 use crate::handshake::ClientRequest;
 
-/// The transport [`connect_async`] opens: plain TCP for `ws://`.
+/// The transport [`connect_async`] opens: plain TCP for `ws://`, TLS over TCP for `wss://`
+/// (feature `rustls`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConnectStream {
     /// `ws://`
     Plain(TcpStream),
+    /// `wss://`
+    #[cfg(feature = "rustls")]
+    Rustls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-/// Connects over TCP to a `ws://` URL and completes the opening handshake. Returns the
-/// stream and what was agreed. For other transports, connect them yourself and call
-/// [`client_async`].
+/// Forwards one I/O call to whichever stream is inside.
+macro_rules! each {
+    ($self:expr, $s:ident => $call:expr) => {
+        match $self.get_mut() {
+            ConnectStream::Plain($s) => {
+                let $s = Pin::new($s);
+                $call
+            }
+            #[cfg(feature = "rustls")]
+            ConnectStream::Rustls($s) => {
+                let $s = Pin::new($s.as_mut());
+                $call
+            }
+        }
+    };
+}
+
+/// Connects to a `ws://` URL over TCP (or, with feature `rustls`, a `wss://` URL over TLS
+/// trusting the webpki roots) and completes the opening handshake. Returns the stream and
+/// what was agreed. For other transports, connect them yourself and call [`client_async`].
 pub async fn connect_async(
     url: &str,
     config: Config,
@@ -40,11 +61,45 @@ pub async fn connect_async_with(
     config: Config,
 ) -> Result<(WebSocketStream<ConnectStream>, OpenInfo), Error> {
     if request.url.tls {
-        let msg = "wss:// needs a TLS stream: connect one and call client_async";
-        return Err(UsageError::InvalidUrl(msg.into()).into());
+        #[cfg(feature = "rustls")]
+        return connect_async_tls(request, config, crate::tls::default_client_config()).await;
+        #[cfg(not(feature = "rustls"))]
+        {
+            let msg = "wss:// needs feature `rustls`, or a TLS stream given to client_async";
+            return Err(UsageError::InvalidUrl(msg.into()).into());
+        }
     }
     let tcp = connect_tcp(&request, &config).await?;
     client_async(request, ConnectStream::Plain(tcp), config).await
+}
+
+/// [`connect_async_with`] for `wss://` with a TLS config of your choice (e.g. from
+/// [`client_config_with_roots`](crate::tls::client_config_with_roots) for a private CA).
+/// The TLS handshake counts against the handshake timeout. A `ws://` URL is refused.
+#[cfg(feature = "rustls")]
+pub async fn connect_async_tls(
+    request: ClientRequest,
+    config: Config,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+) -> Result<(WebSocketStream<ConnectStream>, OpenInfo), Error> {
+    use rustls::pki_types::ServerName;
+    if !request.url.tls {
+        let msg = "connect_async_tls needs a wss:// URL";
+        return Err(UsageError::InvalidUrl(msg.into()).into());
+    }
+    let name = ServerName::try_from(request.url.host.clone())
+        .map_err(|e| UsageError::InvalidUrl(format!("not a TLS server name: {e}")))?;
+    let tcp = connect_tcp(&request, &config).await?;
+    let connecting = tokio_rustls::TlsConnector::from(tls).connect(name, tcp);
+    let stream = match config.handshake_timeout_ms.map(Duration::from_millis) {
+        Some(t) => match ::tokio::time::timeout(t, connecting).await {
+            Ok(r) => r?,
+            Err(_) => return Err(io::Error::from(ErrorKind::TimedOut).into()),
+        },
+        None => connecting.await?,
+    };
+    let stream = ConnectStream::Rustls(Box::new(stream));
+    client_async(request, stream, config).await
 }
 
 /// A TCP connection to the request's host, bounded by the handshake timeout.
@@ -99,9 +154,7 @@ impl AsyncRead for ConnectStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ConnectStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-        }
+        each!(self, s => s.poll_read(cx, buf))
     }
 }
 
@@ -111,20 +164,14 @@ impl AsyncWrite for ConnectStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ConnectStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-        }
+        each!(self, s => s.poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ConnectStream::Plain(s) => Pin::new(s).poll_flush(cx),
-        }
+        each!(self, s => s.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ConnectStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-        }
+        each!(self, s => s.poll_shutdown(cx))
     }
 }

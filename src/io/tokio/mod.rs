@@ -26,6 +26,8 @@ mod ops;
 mod split;
 mod stream;
 
+#[cfg(feature = "rustls")]
+pub use connect::connect_async_tls;
 pub use connect::{
     accept_async, accept_async_with, client_async, connect_async, connect_async_with, ConnectStream,
 };
