@@ -142,7 +142,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         if let Poll::Ready(Err(e)) = self.poll_flush_output(cx) {
             return Poll::Ready(Err(e));
         }
-        if !self.conn.wants_read() || self.shut {
+        if self.shut {
+            // Hung up after an error: nothing more will arrive, and asking again must not
+            // spin.
+            return Poll::Ready(Err(Error::Closed));
+        }
+        if !self.conn.wants_read() {
             return Poll::Ready(Ok(()));
         }
         let mut rb = ReadBuf::new(&mut self.buf);
