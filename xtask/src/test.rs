@@ -70,6 +70,11 @@ pub const SUITES: &[Suite] = &[
         run: tokio_suite,
     },
     Suite {
+        name: "axum-chat",
+        about: "examples/axum_chat.rs (hyper upgrade under axum) from ws, with and without deflate, and the JS package",
+        run: crate::interop::axum_chat_suite,
+    },
+    Suite {
         name: "autobahn-tokio-client",
         about: "Autobahn default cases against the tokio adapter's client (--agent tokio --role client)",
         run: autobahn_tokio_client,
