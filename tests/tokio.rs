@@ -136,7 +136,8 @@ async fn stream_and_sink() {
     .unwrap();
 }
 
-#[tokio::test]
+// Two worker threads: the halves really run at once and contend for the shared core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn split_halves_in_two_tasks_with_pings_and_a_close_mid_stream() {
     timeout(LIMIT, async {
         let (l, url) = listener().await;
@@ -224,7 +225,7 @@ async fn split_halves_in_two_tasks_with_pings_and_a_close_mid_stream() {
     .unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_read_half_alone_answers_pings() {
     timeout(LIMIT, async {
         let (l, url) = listener().await;
