@@ -170,8 +170,9 @@ impl fmt::Display for UsageError {
 #[non_exhaustive]
 pub enum TlsError {
     /// A `wss://` URL, but this build has no TLS: enable the cargo feature `rustls` (the
-    /// blocking adapter) or `component-tls` (the WASI component), or connect a TLS stream
-    /// yourself and call [`WebSocket::client`](crate::io::WebSocket::client).
+    /// blocking adapter), `tokio-rustls` (the tokio adapter) or `component-tls` (the WASI
+    /// component), or connect a TLS stream yourself and call
+    /// [`WebSocket::client`](crate::io::WebSocket::client).
     NotEnabled,
     /// The URL's host cannot be a TLS server name (the name given).
     InvalidServerName(String),
@@ -190,8 +191,8 @@ impl fmt::Display for TlsError {
         match self {
             TlsError::NotEnabled => f.write_str(
                 "wss:// needs TLS, which this build lacks: enable the cargo feature `rustls` \
-                 (blocking adapter) or `component-tls` (the component's websocket-tls.wasm), \
-                 or bring a TLS stream of your own",
+                 (blocking adapter), `tokio-rustls` (tokio adapter) or `component-tls` (the \
+                 component's websocket-tls.wasm), or bring a TLS stream of your own",
             ),
             TlsError::InvalidServerName(name) => write!(f, "{name:?} is not a TLS server name"),
             TlsError::InvalidPem(m) => write!(f, "invalid PEM: {m}"),

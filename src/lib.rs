@@ -60,7 +60,7 @@ pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Limits};
-pub use connection::{Accept, AcceptFn, Connection, Role, State};
+pub use connection::{Accept, AcceptFn, Connection, Refusal, Role, State, Upgrade};
 pub use deflate::DeflateConfig;
 pub use error::{Error, ProtocolError, TimeoutKind, TlsError, UsageError};
 pub use event::{Event, Fragment, Message, MessageKind, OpenInfo};

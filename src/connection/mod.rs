@@ -28,7 +28,7 @@ use crate::handshake::{ClientRequest, Request, Response};
 use crate::random::Random;
 
 use opening::Opening;
-pub use opening::{Accept, AcceptFn};
+pub use opening::{Accept, AcceptFn, Refusal, Upgrade};
 use read::{InMessage, ReadState};
 use timers::Timers;
 

@@ -3,9 +3,10 @@
 use base64::Engine;
 
 use super::{Connection, State};
+use crate::config::Config;
 use crate::deflate;
 use crate::error::{Error, UsageError};
-use crate::event::Event;
+use crate::event::{Event, OpenInfo};
 use crate::handshake::{self, ClientRequest, HandshakeError, Headers, Request, Response};
 use crate::random::Random;
 
@@ -55,6 +56,60 @@ impl std::fmt::Debug for Opening {
             Opening::Client { .. } => f.write_str("Opening::Client"),
             Opening::Server { .. } => f.write_str("Opening::Server"),
             Opening::Done => f.write_str("Opening::Done"),
+        }
+    }
+}
+
+/// What [`Connection::server_upgrade`] yields for a good request.
+#[derive(Debug)]
+pub struct Upgrade {
+    /// The open connection. After the response, every byte of the upgraded transport is
+    /// for it; nothing waits in its output yet.
+    pub connection: Connection,
+    /// The `101 Switching Protocols` response the HTTP server must send.
+    pub response: Response,
+    /// What was agreed (subprotocol, extensions) and the request.
+    pub info: OpenInfo,
+}
+
+/// What [`Connection::server_upgrade`] yields for a refused request.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The response to send instead (400, 426, or the accept callback's), with its body.
+    pub response: Response,
+    /// Why.
+    pub error: Error,
+}
+
+impl Connection {
+    /// Answers an opening request that an HTTP server already parsed (hyper, axum, ...),
+    /// with the same checks, accept callback and permessage-deflate negotiation as the
+    /// handshake [`server`](Connection::server) reads off the wire (one code path).
+    ///
+    /// `Ok`: the 101 response to send and an open connection. `Err`: the response to send
+    /// instead (a 400 for a malformed request, 426 for a version other than 13, 500 for an
+    /// invalid `config`, or the callback's refusal) and the error.
+    pub fn server_upgrade(
+        request: Request,
+        config: Config,
+        accept: Option<AcceptFn>,
+    ) -> Result<Upgrade, Box<Refusal>> {
+        if let Err(e) = config.validate() {
+            let response = handshake::reject_response(&Response::new(500));
+            return Err(Box::new(Refusal {
+                response,
+                error: e.into(),
+            }));
+        }
+        let mut conn = Connection::new(crate::Role::Server, config, Opening::Server { accept });
+        match conn.answer(request) {
+            Ok((response, Event::Open(info))) => Ok(Upgrade {
+                connection: conn,
+                response,
+                info,
+            }),
+            Ok((_, other)) => unreachable!("answer opens with Event::Open, not {other:?}"),
+            Err((response, error)) => Err(Box::new(Refusal { response, error })),
         }
     }
 }
@@ -173,9 +228,34 @@ impl Connection {
             Err(e) => return Err(self.reject(e)),
         };
         self.in_pos += n;
+        match self.answer(request) {
+            Ok((response, open)) => {
+                handshake::encode_response_head(&response, &mut self.output);
+                Ok(Some(open))
+            }
+            Err((response, e)) => {
+                handshake::encode_response_head(&response, &mut self.output);
+                self.output.extend_from_slice(&response.body);
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers a parsed opening request: checks it (RFC 6455 §4.2.1), asks the accept
+    /// callback, negotiates permessage-deflate. `Ok`: the 101 response to send, and the
+    /// connection is open (the `Open` event is returned). `Err`: the error response to send
+    /// (400/426, or the callback's), and the connection has failed. Both the wire handshake
+    /// and [`Connection::server_upgrade`] go through here.
+    // The error pair is large (a response and an error) but built at most once per
+    // connection, on a path that ends it: boxing would cost an allocation for nothing.
+    #[allow(clippy::result_large_err)]
+    pub(super) fn answer(
+        &mut self,
+        request: Request,
+    ) -> Result<(Response, Event), (Response, Error)> {
         let valid = match handshake::validate_request(&request) {
             Ok(v) => v,
-            Err(e) => return Err(self.reject(e)),
+            Err(e) => return Err(self.reject_response(e)),
         };
         let Opening::Server { accept } = &mut self.opening else {
             unreachable!()
@@ -188,19 +268,19 @@ impl Connection {
             Ok(a) => a,
             Err(response) => {
                 let status = response.status;
-                let mut out = Vec::new();
-                handshake::encode_reject(&response, &mut out);
-                self.output.extend_from_slice(&out);
-                return Err(self.fail_opening(HandshakeError::RejectedByApplication(status)));
+                let response = handshake::reject_response(&response);
+                let e = self.fail_opening(HandshakeError::RejectedByApplication(status));
+                return Err((response, e));
             }
         };
         if let Some(p) = &accept.protocol {
             if !valid.protocols.iter().any(|o| o == p) {
-                self.reject(HandshakeError::RejectedByApplication(500));
+                let (response, _) =
+                    self.reject_response(HandshakeError::RejectedByApplication(500));
                 let msg = format!(
                     "accept callback chose subprotocol {p:?}, which the client did not offer"
                 );
-                return Err(Error::Usage(UsageError::InvalidOption(msg)));
+                return Err((response, Error::Usage(UsageError::InvalidOption(msg))));
             }
         }
         let mut answer = Vec::new();
@@ -211,24 +291,30 @@ impl Connection {
                 answer.push(element);
             }
         }
-        handshake::encode_accept(
+        let response = handshake::accept_response(
             &valid.key,
             accept.protocol.as_deref(),
             &answer,
             &accept.headers,
-            &mut self.output,
         );
         self.opening = Opening::Done;
-        Ok(Some(self.open(accept.protocol, Some(request), None)))
+        Ok((response, self.open(accept.protocol, Some(request), None)))
+    }
+
+    /// The error response for an invalid request, and the failed connection's error.
+    fn reject_response(&mut self, e: HandshakeError) -> (Response, Error) {
+        let status = e.status().unwrap_or(400);
+        let response = handshake::reject_response(&Response::new(status).body(format!("{e}\n")));
+        let err = self.fail_opening(e);
+        debug_assert_eq!(self.state, State::Closed);
+        (response, err)
     }
 
     /// Answers an invalid request with its status and fails the connection.
     fn reject(&mut self, e: HandshakeError) -> Error {
-        let status = e.status().unwrap_or(400);
-        let response = Response::new(status).body(format!("{e}\n"));
-        handshake::encode_reject(&response, &mut self.output);
-        let err = self.fail_opening(e);
-        debug_assert_eq!(self.state, State::Closed);
+        let (response, err) = self.reject_response(e);
+        handshake::encode_response_head(&response, &mut self.output);
+        self.output.extend_from_slice(&response.body);
         err
     }
 }

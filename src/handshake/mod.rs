@@ -13,7 +13,9 @@ pub use server::{Request, Response};
 pub use url::WsUrl;
 
 pub(crate) use client::{check_response, encode_request, parse_response};
-pub(crate) use server::{encode_accept, encode_reject, parse_request, validate_request};
+pub(crate) use server::{
+    accept_response, encode_response_head, parse_request, reject_response, validate_request,
+};
 
 use std::fmt;
 

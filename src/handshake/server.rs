@@ -4,8 +4,7 @@
 use std::io::Write;
 
 use super::headers::{
-    from_httparse, is_token, is_valid_value, parse_extension_headers, trim_ows, write_extensions,
-    write_header,
+    from_httparse, is_token, is_valid_value, parse_extension_headers, trim_ows, write_header,
 };
 use super::{accept_key, HandshakeError, HandshakeLimits, Headers};
 use crate::extension::ExtensionOffer;
@@ -300,23 +299,53 @@ const ACCEPT_OWNED: &[&str] = &[
 ];
 const REJECT_OWNED: &[&str] = &["Content-Length", "Transfer-Encoding", "Connection"];
 
-/// Appends the application's headers, skipping those the engine owns and any whose name is
-/// not a token or whose value contains control characters (which could split the response).
-fn write_user_headers(out: &mut Vec<u8>, headers: &Headers, owned: &[&str]) {
-    for (name, value) in headers.iter() {
-        if !is_token(name)
-            || !is_valid_value(value)
-            || owned.iter().any(|o| o.eq_ignore_ascii_case(name))
-        {
-            continue;
-        }
-        write_header(out, name, value);
-    }
+/// Whether an application header may go into a response: a token name, a value without
+/// control characters (which could split the response), and not one the engine owns.
+fn user_header_ok(name: &str, value: &str, owned: &[&str]) -> bool {
+    is_token(name) && is_valid_value(value) && !owned.iter().any(|o| o.eq_ignore_ascii_case(name))
 }
 
-/// Appends `101 Switching Protocols` with `Upgrade`, `Connection`, `Sec-WebSocket-Accept`,
-/// the chosen protocol and extensions if any, then `extra` (minus headers the engine owns or
-/// that are not valid header syntax).
+/// The `101 Switching Protocols` answer: `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, the
+/// chosen protocol and extensions if any, then `extra` (minus headers the engine owns or that
+/// are not valid header syntax). An HTTP server that parsed the request itself (hyper, axum)
+/// sends this as its response; [`encode_accept`] writes it on the wire.
+pub(crate) fn accept_response(
+    key: &str,
+    protocol: Option<&str>,
+    extensions: &[ExtensionOffer],
+    extra: &Headers,
+) -> Response {
+    let mut r = Response::new(101)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Accept", accept_key(key));
+    if let Some(p) = protocol {
+        r.headers.push("Sec-WebSocket-Protocol", p);
+    }
+    if !extensions.is_empty() {
+        let list: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        r.headers.push("Sec-WebSocket-Extensions", list.join(", "));
+    }
+    for (name, value) in extra.iter() {
+        if user_header_ok(name, value, ACCEPT_OWNED) {
+            r.headers.push(name, value);
+        }
+    }
+    r
+}
+
+/// Appends `resp`'s status line and headers, and the blank line that ends the head.
+pub(crate) fn encode_response_head(resp: &Response, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, resp.reason);
+    for (name, value) in resp.headers.iter() {
+        write_header(out, name, value);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends the [`accept_response`] as an HTTP/1.1 head.
+#[cfg(test)]
 pub(crate) fn encode_accept(
     key: &str,
     protocol: Option<&str>,
@@ -324,27 +353,16 @@ pub(crate) fn encode_accept(
     extra: &Headers,
     out: &mut Vec<u8>,
 ) {
-    out.extend_from_slice(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
-    );
-    write_header(out, "Sec-WebSocket-Accept", &accept_key(key));
-    if let Some(p) = protocol {
-        write_header(out, "Sec-WebSocket-Protocol", p);
-    }
-    write_extensions(out, extensions);
-    write_user_headers(out, extra, ACCEPT_OWNED);
-    out.extend_from_slice(b"\r\n");
+    encode_response_head(&accept_response(key, protocol, extensions, extra), out);
 }
 
-/// Appends an error response: the status line, the response's headers (except
-/// `Content-Length`, `Transfer-Encoding` and `Connection`, which the engine writes, and any
-/// that are not valid header syntax), `Content-Length`, `Connection: close`, a plain-text
-/// `Content-Type` if there is a body and none was given, `Sec-WebSocket-Version: 13` for a
-/// 426 that lacks it; then the body.
-///
-/// A status that cannot be a final answer (below 200 or above 999) is sent as 500, and a
-/// reason phrase with control characters is replaced by the canonical one.
-pub(crate) fn encode_reject(resp: &Response, out: &mut Vec<u8>) {
+/// An error answer made safe to send: a status that cannot be a final answer (below 200 or
+/// above 999) becomes 500, a reason phrase with control characters the canonical one; then
+/// the response's headers (except `Content-Length`, `Transfer-Encoding` and `Connection`,
+/// which the engine writes, and any that are not valid header syntax), `Content-Length`,
+/// `Connection: close`, a plain-text `Content-Type` if there is a body and none was given,
+/// `Sec-WebSocket-Version: 13` for a 426 that lacks it; and the body.
+pub(crate) fn reject_response(resp: &Response) -> Response {
     let (status, reason) = if (200..=999).contains(&resp.status) {
         let r = if is_valid_value(&resp.reason) {
             resp.reason.as_str()
@@ -355,19 +373,32 @@ pub(crate) fn encode_reject(resp: &Response, out: &mut Vec<u8>) {
     } else {
         (500, canonical_reason(500))
     };
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "HTTP/1.1 {status} {reason}\r\n");
-    write_user_headers(out, &resp.headers, REJECT_OWNED);
-    let _ = write!(out, "Content-Length: {}\r\n", resp.body.len());
-    out.extend_from_slice(b"Connection: close\r\n");
+    let mut r = Response::new(status);
+    r.reason = reason.to_owned();
+    for (name, value) in resp.headers.iter() {
+        if user_header_ok(name, value, REJECT_OWNED) {
+            r.headers.push(name, value);
+        }
+    }
+    r.headers
+        .push("Content-Length", resp.body.len().to_string());
+    r.headers.push("Connection", "close");
     if !resp.body.is_empty() && !resp.headers.contains("Content-Type") {
-        out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+        r.headers.push("Content-Type", "text/plain; charset=utf-8");
     }
     if status == 426 && !resp.headers.contains("Sec-WebSocket-Version") {
-        out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
+        r.headers.push("Sec-WebSocket-Version", "13");
     }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&resp.body);
+    r.body = resp.body.clone();
+    r
+}
+
+/// Appends the [`reject_response`] of `resp`: head and body.
+#[cfg(test)]
+pub(crate) fn encode_reject(resp: &Response, out: &mut Vec<u8>) {
+    let r = reject_response(resp);
+    encode_response_head(&r, out);
+    out.extend_from_slice(&r.body);
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ mod blocking;
 mod client_stream;
 #[cfg(feature = "rustls")]
 mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod transport;
 
 pub use blocking::WebSocket;

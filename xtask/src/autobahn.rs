@@ -98,6 +98,45 @@ pub const AGENTS: &[Agent] = &[
         }),
     },
     Agent {
+        name: "tokio",
+        report_name: "wsengine-tokio",
+        about: "the tokio adapter (examples/tokio_autobahn_client.rs, examples/tokio_echo_server.rs)",
+        client: Some(Face {
+            build: &[&[
+                "cargo",
+                "build",
+                "--release",
+                "--features",
+                "tokio",
+                "--example",
+                "tokio_autobahn_client",
+            ]],
+            run: &[
+                "{target}/release/examples/tokio_autobahn_client",
+                "--url",
+                "{url}",
+                "--agent",
+                "{agent}",
+            ],
+        }),
+        server: Some(Face {
+            build: &[&[
+                "cargo",
+                "build",
+                "--release",
+                "--features",
+                "tokio",
+                "--example",
+                "tokio_echo_server",
+            ]],
+            run: &[
+                "{target}/release/examples/tokio_echo_server",
+                "--addr",
+                "{addr}",
+            ],
+        }),
+    },
+    Agent {
         name: "js",
         report_name: "wsengine-js",
         about: "the JS package in Node (examples/js/node/autobahn_client.js, echo_server.js)",

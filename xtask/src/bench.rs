@@ -80,6 +80,28 @@ pub const FACES: &[Face] = &[
         run: Some(&["node", "{root}/js/bench/echo.js", "--rounds", "3"]),
     },
     Face {
+        // The tokio adapter's echo server (a task per connection, `read().await` then
+        // `write().await`): same client, same table as the native servers.
+        name: "tokio:wsengine",
+        needs: "examples/tokio_echo_server.rs",
+        build: &[&[
+            "cargo",
+            "build",
+            "--release",
+            "--features",
+            "tokio",
+            "--example",
+            "tokio_echo_server",
+        ]],
+        server: Some(&[
+            "{target}/release/examples/tokio_echo_server",
+            "--addr",
+            "{addr}",
+            "--no-deflate",
+        ]),
+        run: None,
+    },
+    Face {
         // An echo server inside the wasmtime component: same client, same table as native.
         // host/ is a package outside the workspace, like bench/.
         name: "wasmtime:wsengine",

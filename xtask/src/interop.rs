@@ -324,3 +324,58 @@ fn ensure_ws_peer(ctx: &Ctx) -> Result<()> {
         INSTALL_TIMEOUT,
     )
 }
+
+/// Where the `axum-chat` suite runs the example.
+const AXUM_CHAT_PORT: u16 = 19220;
+
+/// `axum-chat`: examples/axum_chat.rs (the hyper upgrade helper under axum) checked from the
+/// `ws` npm package, with and without permessage-deflate, and from the JS package when
+/// js/pkg is built (interop/axum_chat.mjs).
+pub fn axum_chat_suite(ctx: &Ctx) -> Outcome {
+    let log = ctx.log("axum-chat");
+    let run = || -> Result<()> {
+        ensure_ws_peer(ctx)?;
+        let mut build = ctx.cargo([
+            "build",
+            "--release",
+            "--features",
+            "hyper",
+            "--example",
+            "axum_chat",
+        ]);
+        proc::run_logged_ok(
+            "cargo build (axum_chat)",
+            &mut build,
+            &ctx.log("axum-chat-build"),
+            INSTALL_TIMEOUT,
+        )?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], AXUM_CHAT_PORT));
+        let mut server = Command::new(ctx.target.join("release/examples/axum_chat"));
+        server.arg("--addr").arg(addr.to_string());
+        let mut server =
+            Proc::spawn_logged("axum_chat", &mut server, &ctx.log("axum-chat-server"))?;
+        server.wait_for_port(addr, PORT_WAIT)?;
+        let mut node = Command::new("node");
+        node.arg(ctx.root.join("interop/axum_chat.mjs"))
+            .arg("--url")
+            .arg(format!("ws://{addr}/chat"));
+        if ctx.root.join("js/pkg/wsengine_bg.wasm").exists() {
+            node.arg("--wsengine")
+                .arg(ctx.root.join("js/src/entry/node.js"));
+        } else {
+            println!("  axum-chat: js/pkg not built; checking from ws only");
+        }
+        let r = proc::run_logged_ok("node axum_chat.mjs", &mut node, &log, CASE_TIMEOUT);
+        server.stop();
+        r
+    };
+    match run() {
+        Ok(()) => Outcome {
+            passed: 1,
+            ok: true,
+            logs: vec![log],
+            ..Outcome::default()
+        },
+        Err(e) => Outcome::error(e, vec![log, ctx.log("axum-chat-build")]),
+    }
+}

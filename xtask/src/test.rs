@@ -52,6 +52,26 @@ pub const SUITES: &[Suite] = &[
         run: autobahn_server,
     },
     Suite {
+        name: "tokio",
+        about: "the tokio adapter, hyper upgrades, wss: clippy --features hyper,tokio-rustls -D warnings, then their tests",
+        run: tokio_suite,
+    },
+    Suite {
+        name: "axum-chat",
+        about: "examples/axum_chat.rs (hyper upgrade under axum) from ws, with and without deflate, and the JS package",
+        run: crate::interop::axum_chat_suite,
+    },
+    Suite {
+        name: "autobahn-tokio-client",
+        about: "Autobahn default cases against the tokio adapter's client (--agent tokio --role client)",
+        run: autobahn_tokio_client,
+    },
+    Suite {
+        name: "autobahn-tokio-server",
+        about: "Autobahn default cases against the tokio adapter's server (--agent tokio --role server)",
+        run: autobahn_tokio_server,
+    },
+    Suite {
         name: "interop",
         about: "our client and server against Python websockets and the ws npm package, with and without permessage-deflate",
         run: crate::interop::suite,
@@ -301,6 +321,58 @@ pub fn parse_cargo_test(text: &str) -> (usize, usize, usize) {
 
 fn autobahn_role(ctx: &Ctx, role: Role) -> Outcome {
     autobahn_agent_role(ctx, "native", role)
+}
+
+/// The tokio adapter and its hyper and rustls parts are behind features, so neither `clippy`
+/// nor `rust` sees them.
+fn tokio_suite(ctx: &Ctx) -> Outcome {
+    let lint = ctx.cargo([
+        "clippy",
+        "--features",
+        "hyper,tokio-rustls",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    let linted = single(ctx, "tokio-clippy", lint, CLIPPY_TIMEOUT);
+    if !linted.ok {
+        return linted;
+    }
+    let log = ctx.log("tokio");
+    let mut cmd = ctx.cargo([
+        "test",
+        "--features",
+        "hyper,tokio-rustls",
+        "--test",
+        "tokio",
+        "--test",
+        "hyper",
+        "--test",
+        "tokio_tls",
+    ]);
+    let st = match proc::run_logged("cargo test (tokio)", &mut cmd, &log, TEST_TIMEOUT) {
+        Ok(st) => st,
+        Err(e) => return Outcome::error(e, vec![log]),
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let (passed, failed, results) = parse_cargo_test(&text);
+    let ok = st.success() && failed == 0 && results > 0;
+    Outcome {
+        passed,
+        failed: if ok { failed } else { failed.max(1) },
+        ok,
+        note: (!ok).then(|| format!("cargo test {}", describe_status(st))),
+        logs: vec![log],
+    }
+}
+
+fn autobahn_tokio_client(ctx: &Ctx) -> Outcome {
+    autobahn_agent_role(ctx, "tokio", Role::Client)
+}
+
+fn autobahn_tokio_server(ctx: &Ctx) -> Outcome {
+    autobahn_agent_role(ctx, "tokio", Role::Server)
 }
 
 fn autobahn_js_client(ctx: &Ctx) -> Outcome {

@@ -1,0 +1,51 @@
+//! Echoes every text and binary message back, one tokio task per connection.
+//!
+//! `cargo run --release --features tokio --example tokio_echo_server -- --addr 127.0.0.1:19201
+//! [deflate flags]`
+//!
+//! permessage-deflate is accepted unless `--no-deflate`; see `support/args.rs` for the flags.
+
+#[path = "support/args.rs"]
+mod args;
+
+use tokio::net::TcpListener;
+use wsengine::io::tokio::accept_async;
+use wsengine::Error;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let addr = args::arg(&args, "--addr").unwrap_or("127.0.0.1:9002");
+    let config = args::config_from_args(&args);
+    let listener = TcpListener::bind(addr).await?;
+    println!(
+        "tokio echo server listening on ws://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let config = config.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let Ok((mut ws, _)) = accept_async(stream, config).await else {
+                return;
+            };
+            loop {
+                match ws.read().await {
+                    Ok(message) => {
+                        if ws.write(&message).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(Error::Closed) => return,
+                    Err(e) => {
+                        eprintln!("connection ended: {e}");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,223 @@
+//! The poll-based driver shared by [`WebSocketStream`](super::WebSocketStream) and its halves:
+//! moves bytes between an `AsyncRead + AsyncWrite` transport and the engine, and arms a tokio
+//! timer at the engine's next deadline. No protocol logic: the engine frames, validates,
+//! answers pings and runs the close procedure; this only pumps.
+
+use std::future::Future;
+use std::io::{self, ErrorKind};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::time::{Instant, Sleep};
+
+use crate::connection::{Connection, State};
+use crate::error::Error;
+use crate::event::Event;
+
+const READ_BUFFER: usize = 64 * 1024;
+
+/// An event taken from the engine whose delivery waits for I/O to finish: the peer's close
+/// (delivered once the close handshake is complete and the transport shut down) or the end
+/// of the connection.
+#[derive(Debug)]
+enum Held {
+    Close(Event),
+    Closed,
+}
+
+/// Transport, engine and timer of one connection.
+#[derive(Debug)]
+pub(crate) struct Core<S> {
+    pub(crate) stream: S,
+    pub(crate) conn: Connection,
+    buf: Box<[u8]>,
+    started: Instant,
+    /// Boxed so `Core` stays `Unpin` (a `Sleep` is not).
+    sleep: Pin<Box<Sleep>>,
+    /// The deadline (engine ms) the sleep is set for.
+    sleep_at: Option<u64>,
+    held: Option<Held>,
+    /// The transport was shut down; nothing more is read or written.
+    shut: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
+    pub(crate) fn new(stream: S, conn: Connection) -> Self {
+        let started = Instant::now();
+        Core {
+            stream,
+            conn,
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            started,
+            sleep: Box::pin(::tokio::time::sleep_until(started)),
+            sleep_at: None,
+            held: None,
+            shut: false,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The next event of any kind. A close event or the connection's end is reported only
+    /// after the close handshake is finished (reply flushed, transport closed per RFC 6455
+    /// §7.1.1), so dropping the socket right after loses nothing.
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
+        loop {
+            if let Some(held) = self.held.take() {
+                match self.poll_finish_close(cx) {
+                    Poll::Pending => {
+                        self.held = Some(held);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Ready(Ok(())) => {
+                        return Poll::Ready(match held {
+                            Held::Close(ev) => Ok(ev),
+                            Held::Closed => Err(Error::Closed),
+                        })
+                    }
+                }
+            }
+            match self.conn.next_event() {
+                Ok(Some(event)) => {
+                    if matches!(event, Event::Close(_)) {
+                        self.held = Some(Held::Close(event));
+                        continue;
+                    }
+                    // Pongs the engine owes go out now if the transport takes them; if it
+                    // is full they wait (the engine keeps at most one owed pong beyond its
+                    // high-water mark), and reading goes on.
+                    if let Poll::Ready(Err(e)) = self.poll_flush_output(cx) {
+                        return Poll::Ready(Err(e));
+                    }
+                    return Poll::Ready(Ok(event));
+                }
+                Ok(None) if self.conn.state() == State::Closed => {
+                    if self.shut {
+                        return Poll::Ready(Err(Error::Closed));
+                    }
+                    self.held = Some(Held::Closed);
+                }
+                Ok(None) => ready!(self.poll_fill(cx))?,
+                Err(e) => {
+                    // Tell the peer why (close frame or HTTP error) if the transport takes
+                    // it now, then hang up; a stalled peer does not delay the error.
+                    let _ = self.poll_flush_output(cx);
+                    let _ = Pin::new(&mut self.stream).poll_shutdown(cx);
+                    self.shut = true;
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Writes all pending output, then flushes the transport. Ready only when the
+    /// transport has taken every byte: this is the write side's back-pressure.
+    pub(crate) fn poll_flush_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while self.conn.pending_output() > 0 {
+            if self.shut {
+                return Poll::Ready(Err(io::Error::from(ErrorKind::NotConnected).into()));
+            }
+            match ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.output())) {
+                Ok(0) => return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into())),
+                Ok(n) => self.conn.consume_output(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+        if self.shut {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Ready(ready!(Pin::new(&mut self.stream).poll_flush(cx)).map_err(Error::from))
+    }
+
+    /// One step of input: fires due timers, pushes out what they queued, then waits for
+    /// bytes from the transport or the next deadline, whichever comes first.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let now = self.now();
+        self.conn.handle_timeout(now);
+        if let Poll::Ready(Err(e)) = self.poll_flush_output(cx) {
+            return Poll::Ready(Err(e));
+        }
+        if self.shut {
+            // Hung up after an error: nothing more will arrive, and asking again must not
+            // spin.
+            return Poll::Ready(Err(Error::Closed));
+        }
+        if !self.conn.wants_read() {
+            return Poll::Ready(Ok(()));
+        }
+        let mut rb = ReadBuf::new(&mut self.buf);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                if n == 0 {
+                    self.conn.receive_eof();
+                } else {
+                    self.conn.receive(&self.buf[..n]);
+                }
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {
+                return Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(_)) if self.conn.state() == State::Closed => {
+                // A reset after the close handshake ends the wait for the peer's EOF.
+                self.conn.receive_eof();
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+            Poll::Pending => {}
+        }
+        match self.conn.next_deadline() {
+            None => {
+                self.sleep_at = None;
+                Poll::Pending
+            }
+            Some(at) => {
+                if self.sleep_at != Some(at) {
+                    let when = self.started + std::time::Duration::from_millis(at);
+                    self.sleep.as_mut().reset(when);
+                    self.sleep_at = Some(at);
+                }
+                ready!(self.sleep.as_mut().poll(cx));
+                self.sleep_at = None;
+                // Due: the next pass fires the timer.
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    /// After the close handshake: flush the reply, wait (client) for the server to close,
+    /// then shut the transport down.
+    fn poll_finish_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.shut {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            ready!(self.poll_flush_output(cx))?;
+            if self.conn.should_close() {
+                break;
+            }
+            if let Err(e) = ready!(self.poll_fill(cx)) {
+                let _ = Pin::new(&mut self.stream).poll_shutdown(cx);
+                self.shut = true;
+                return Poll::Ready(Err(e));
+            }
+            // A timeout reported as an error here only ends the wait.
+            if let Err(Error::Timeout(_)) = self.conn.next_event() {
+                break;
+            }
+        }
+        let r = ready!(Pin::new(&mut self.stream).poll_shutdown(cx));
+        self.shut = true;
+        match r {
+            // The peer may have closed already; that is the outcome we wanted.
+            Err(e) if e.kind() != ErrorKind::NotConnected => Poll::Ready(Err(e.into())),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
