@@ -446,5 +446,7 @@ mod tests {
     }
 }
 
+pub mod compress;
+pub mod corpus;
 pub mod echo;
 pub mod engine;

@@ -9,7 +9,8 @@
 //! | `engine.recv`, `engine.send` | in-memory parse / encode | `wsbench engine` |
 //! | `mask` | (un)masking vs memcpy | `wsbench mask` |
 //! | `echo`, `echo.conns100` | loopback echo servers, one client | `wsbench echo-client` |
-//! | `memory` | bytes per idle connection | `wsbench-mem` |
+//! | `deflate.compress`, `deflate.decompress` | permessage-deflate vs `ws` ([`crate::bench_deflate`]) | `wsbench deflate`, `node js/bench/deflate.js` |
+//! | `memory` | bytes per connection: idle, after traffic, peak during a 1 MiB message | `wsbench-mem` |
 //! | any | other faces (JS, wasm component) | rows of [`FACES`] |
 //!
 //! Every benchmark command speaks the JSON line protocol documented in `bench/src/lib.rs`
@@ -163,7 +164,7 @@ const SERVERS: &[(&str, Cmd)] = &[
     ),
 ];
 
-const GROUPS: &[&str] = &["engine", "mask", "echo", "memory", "faces"];
+const GROUPS: &[&str] = &["engine", "mask", "deflate", "echo", "memory", "faces"];
 
 struct Opts {
     only: Vec<String>,
@@ -174,7 +175,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask bench [--only engine,mask,echo,memory,faces] [--quick] [--report-only]\n\
+    "usage: cargo xtask bench [--only engine,mask,deflate,echo,memory,faces] [--quick] [--report-only]\n\
      \n\
      Runs every benchmark group (about 4 minutes after the build), writes\n\
      target/bench/results.json and regenerates BENCHMARKS.md and bench/chart.svg.\n\
@@ -297,6 +298,7 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<bool> {
         c.args(["--reps", reps, "--ms", ms]);
         run_cmd_lines(ctx, "bench-mask", c)
     });
+    run_group("deflate", &mut || crate::bench_deflate::run(ctx, q, pin));
     run_group("memory", &mut || {
         run_lines(ctx, pin, "bench-memory", &["{target}/release/wsbench-mem"])
     });
@@ -309,7 +311,7 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<bool> {
     // Merge: groups not run this time keep their earlier results.
     let ran = |g: &str| -> bool {
         let top = g.split('.').next().unwrap_or(g);
-        let top = if top == "engine" || top == "mask" || top == "echo" || top == "memory" {
+        let top = if ["engine", "mask", "deflate", "echo", "memory"].contains(&top) {
             top
         } else {
             "faces"
@@ -385,7 +387,7 @@ fn build(ctx: &Ctx, o: &Opts) -> Result<()> {
 }
 
 /// `cmd` with placeholders substituted, run under `taskset -c CPU` when pinning.
-fn bcmd(ctx: &Ctx, pin: Option<&str>, cmd: Cmd, vars: &[(&str, String)]) -> Command {
+pub(crate) fn bcmd(ctx: &Ctx, pin: Option<&str>, cmd: Cmd, vars: &[(&str, String)]) -> Command {
     let c = command(ctx, cmd, vars);
     let Some(cpu) = pin else { return c };
     let mut t = Command::new("taskset");
@@ -401,7 +403,7 @@ fn run_lines(ctx: &Ctx, pin: Option<&str>, log: &str, cmd: Cmd) -> Result<Vec<Va
     run_cmd_lines(ctx, log, bcmd(ctx, pin, cmd, &[]))
 }
 
-fn run_cmd_lines(ctx: &Ctx, log: &str, mut c: Command) -> Result<Vec<Value>> {
+pub(crate) fn run_cmd_lines(ctx: &Ctx, log: &str, mut c: Command) -> Result<Vec<Value>> {
     let path = ctx.log(log);
     proc::run_logged_ok(log, &mut c, &path, RUN_TIMEOUT)
         .inspect_err(|_| proc::print_tail(&path, 20))?;
@@ -610,7 +612,7 @@ fn read_results(path: &Path) -> Result<Value> {
 // The report
 
 /// The results, indexed: (group, name, size, kind) → line.
-struct Table<'a> {
+pub(crate) struct Table<'a> {
     rows: BTreeMap<(String, String, u64, String), &'a Value>,
 }
 
@@ -629,7 +631,7 @@ impl<'a> Table<'a> {
         Table { rows }
     }
 
-    fn get(&self, group: &str, name: &str, size: u64, kind: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, group: &str, name: &str, size: u64, kind: &str) -> Option<&'a Value> {
         self.rows
             .get(&(group.into(), name.into(), size, kind.into()))
             .copied()
@@ -648,7 +650,7 @@ impl<'a> Table<'a> {
     }
 
     /// (size, kind) pairs of a group, in size order.
-    fn cases(&self, group: &str) -> Vec<(u64, String)> {
+    pub(crate) fn cases(&self, group: &str) -> Vec<(u64, String)> {
         let mut v: Vec<(u64, String)> = self
             .rows
             .keys()
@@ -660,7 +662,7 @@ impl<'a> Table<'a> {
         v
     }
 
-    fn names(&self, group: &str) -> Vec<String> {
+    pub(crate) fn names(&self, group: &str) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
         for k in self.rows.keys().filter(|k| k.0 == group) {
             if !v.contains(&k.1) {
@@ -679,7 +681,7 @@ impl<'a> Table<'a> {
     }
 }
 
-fn size_label(n: u64) -> String {
+pub(crate) fn size_label(n: u64) -> String {
     if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else if n >= 1024 && n.is_multiple_of(1024) {
@@ -699,7 +701,7 @@ fn fmt_rate(r: f64) -> String {
     }
 }
 
-fn fmt_mb(mb: f64) -> String {
+pub(crate) fn fmt_mb(mb: f64) -> String {
     if mb >= 100.0 {
         format!("{mb:.0}")
     } else if mb >= 1.0 {
@@ -1058,16 +1060,23 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
         );
     }
 
+    // -------- compression
+    crate::bench_deflate::report(&t, &mut md);
+
     // -------- memory
     md.push_str(
-        "## Memory per idle connection\n\n\
+        "## Memory per connection\n\n\
          `wsbench-mem`: a counting global allocator counts the heap bytes each open connection holds\n\
          (only its own allocations: the peer end is built with counting off), plus `size_of` the\n\
          connection value (without the stream it owns). \"after 1 msg\": one message each way (16 B;\n\
-         256 B with compression, above its 32-byte threshold, so the codec really runs). The read\n\
-         buffers are socket-side buffers: wsengine's blocking adapter reads into a 64 KiB buffer,\n\
-         tungstenite allocates its 128 KiB read buffer up front, fastwebsockets 8 KiB.\n\
-         Neither peer implements permessage-deflate.\n\n",
+         256 B with compression, above its 32-byte threshold, so the codec really runs). \"peak\n\
+         during 1 MiB msg\": the most the engine held while receiving one 1 MiB JSON text message\n\
+         (compressed by the peer when deflate is on) in 64 KiB reads; the note subtracts the message\n\
+         itself. The deflate variants show what the options that trade ratio for memory change\n\
+         (see `DeflateConfig`'s documentation: miniz_oxide's state is the same size whatever the\n\
+         window, and it is kept between messages). The read buffers are socket-side buffers:\n\
+         wsengine's blocking adapter reads into a 64 KiB buffer, tungstenite allocates its 128 KiB\n\
+         read buffer up front, fastwebsockets 8 KiB. Neither peer implements permessage-deflate.\n\n",
     );
     let mem: Vec<&Value> = t
         .rows
@@ -1122,7 +1131,15 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
     }
 
     // -------- other faces
-    let known = ["engine.recv", "engine.send", "mask", "echo", "memory"];
+    let known = [
+        "engine.recv",
+        "engine.send",
+        "mask",
+        "echo",
+        "memory",
+        "deflate.compress",
+        "deflate.decompress",
+    ];
     let others: Vec<String> = t
         .groups()
         .into_iter()

@@ -5,6 +5,8 @@
 //! wsbench engine [--sizes 16,1k,64k,1m] [--libs wsengine,tungstenite,fastwebsockets]
 //!                [--reps 5] [--ms 150] [--dir recv|send|both] [--kinds text,binary]
 //! wsbench mask   [--sizes 64k] [--reps 5] [--ms 100]
+//! wsbench deflate [--sizes 1k,64k] [--reps 5] [--ms 100] [--total 1m] [--levels 3,6]
+//!                [--write-corpus DIR]
 //! wsbench echo-client --target NAME=127.0.0.1:PORT ... [--sizes ...] [--kinds text,binary]
 //!                [--reps 3] [--ms 700] [--max-msgs N] [--conns 100] [--conn-sizes 16]
 //! wsbench serve tungstenite|fastwebsockets|wsengine [--addr 127.0.0.1:0] [--multi-thread]
@@ -14,7 +16,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use wsengine_bench::{echo, engine, Args, SIZES};
+use wsengine_bench::{compress, echo, engine, parse_size, Args, SIZES};
 
 fn kinds(a: &Args) -> Vec<bool> {
     match a.get("--kinds") {
@@ -26,7 +28,9 @@ fn kinds(a: &Args) -> Vec<bool> {
 fn main() -> ExitCode {
     let a = Args::from_env();
     let Some(cmd) = a.0.first().cloned() else {
-        eprintln!("usage: wsbench engine|mask|echo-client|serve ... (see the source's header)");
+        eprintln!(
+            "usage: wsbench engine|mask|deflate|echo-client|serve ... (see the source's header)"
+        );
         return ExitCode::FAILURE;
     };
     match cmd.as_str() {
@@ -52,6 +56,17 @@ fn main() -> ExitCode {
             a.num("--reps", 5),
             Duration::from_millis(a.num("--ms", 100)),
         ),
+        "deflate" => compress::run(&compress::Opts {
+            sizes: a.sizes("--sizes", &[1024, 64 * 1024]),
+            reps: a.num("--reps", 5),
+            budget: Duration::from_millis(a.num("--ms", 100)),
+            levels: a
+                .get("--levels")
+                .map(|l| l.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+                .unwrap_or_else(|| vec![3, 6]),
+            total: a.get("--total").and_then(parse_size).unwrap_or(1 << 20),
+            write_dir: a.get("--write-corpus").map(std::path::PathBuf::from),
+        }),
         "echo-client" => {
             let mut targets = Vec::new();
             for t in a.all("--target") {
