@@ -449,4 +449,5 @@ mod tests {
 pub mod compress;
 pub mod corpus;
 pub mod echo;
+pub mod echo_tokio;
 pub mod engine;

@@ -56,6 +56,9 @@ pub struct Face {
     /// An echo server listening on `{addr}`: measured by the same echo client as the native
     /// servers (group `echo`, named after the face), so it lands in the same table and ratios.
     pub server: Option<Cmd>,
+    /// Whether `server` serves connections concurrently; if not, it is left out of the
+    /// many-connections run (where it would never answer the second handshake).
+    pub concurrent: bool,
     /// A command that prints JSON lines (see the protocol) on stdout.
     pub run: Option<Cmd>,
 }
@@ -78,25 +81,29 @@ pub const FACES: &[Face] = &[
             ],
         ],
         server: None,
+        concurrent: true,
         run: Some(&["node", "{root}/js/bench/echo.js", "--rounds", "3"]),
     },
     Face {
-        // An echo server inside the wasmtime component: same client, same table as native.
-        // host/ is a package outside the workspace, like bench/.
+        // The echo server inside the wasmtime component (`wsengine-host echo-server`: the
+        // `websocket` world's listener, `read()` then `write()`, all inside the guest; the
+        // host only runs it). Same client, same table as the native servers. It serves one
+        // connection at a time (it is the component's Autobahn agent), so it is left out of the
+        // 100-connection run. `cargo xtask build component` builds websocket.wasm (the shipped
+        // `component` profile: opt-level "s", LTO) and the release host.
         name: "wasmtime:wsengine",
-        needs: "host/src/bin/bench_echo.rs",
-        build: &[&[
-            "cargo",
-            "build",
-            "--release",
-            "--manifest-path",
-            "{root}/host/Cargo.toml",
-            "--target-dir",
-            "{target}",
-            "--bin",
-            "bench_echo",
-        ]],
-        server: Some(&["{target}/release/bench_echo", "--addr", "{addr}"]),
+        needs: "host/src/main.rs",
+        build: &[&["cargo", "xtask", "build", "component"]],
+        server: Some(&[
+            "{target}/release/wsengine-host",
+            "echo-server",
+            "--addr",
+            "{addr}",
+            "--no-deflate",
+            "--component",
+            "{target}/component/websocket.wasm",
+        ]),
+        concurrent: false,
         run: None,
     },
 ];
@@ -163,6 +170,19 @@ const SERVERS: &[(&str, Cmd)] = &[
         ],
     ),
 ];
+
+/// Servers measured only in the many-connections run: the same engine under another I/O
+/// model, to tell the engine's cost from the example server's thread per connection.
+const MANY_ONLY: &[(&str, Cmd)] = &[(
+    "wsengine-tokio",
+    &[
+        "{target}/release/wsbench",
+        "serve",
+        "wsengine-tokio",
+        "--addr",
+        "{addr}",
+    ],
+)];
 
 const GROUPS: &[&str] = &["engine", "mask", "deflate", "echo", "memory", "faces"];
 
@@ -479,9 +499,18 @@ fn start_server(ctx: &Ctx, pin: Option<&str>, name: &str, cmd: Cmd) -> Result<(P
 }
 
 fn echo(ctx: &Ctx, quick: bool, pin: Option<&str>) -> Result<Vec<Value>> {
+    // (name, (process, address), the echo client's flag for it)
     let mut servers = Vec::new();
     for (name, cmd) in SERVERS {
-        servers.push((name.to_string(), start_server(ctx, pin, name, cmd)?));
+        servers.push((
+            name.to_string(),
+            start_server(ctx, pin, name, cmd)?,
+            "--target",
+        ));
+    }
+    for (name, cmd) in MANY_ONLY {
+        let s = start_server(ctx, pin, name, cmd)?;
+        servers.push((name.to_string(), s, "--target-many"));
     }
     for f in FACES {
         let Some(cmd) = f.server else { continue };
@@ -493,14 +522,21 @@ fn echo(ctx: &Ctx, quick: bool, pin: Option<&str>) -> Result<Vec<Value>> {
             proc::run_appending_ok(f.name, &mut command(ctx, b, &[]), &log, BUILD_TIMEOUT)?;
         }
         match start_server(ctx, pin, f.name, cmd) {
-            Ok(s) => servers.push((f.name.to_string(), s)),
+            Ok(s) => {
+                let flag = if f.concurrent {
+                    "--target"
+                } else {
+                    "--target-single"
+                };
+                servers.push((f.name.to_string(), s, flag));
+            }
             Err(e) => println!("bench: face {} server did not start: {e}", f.name),
         }
     }
     let (reps, ms) = if quick { ("2", "200") } else { ("7", "400") };
     let mut c = bcmd(ctx, pin, &["{target}/release/wsbench", "echo-client"], &[]);
-    for (name, (_, addr)) in &servers {
-        c.arg("--target").arg(format!("{name}={addr}"));
+    for (name, (_, addr), flag) in &servers {
+        c.arg(flag).arg(format!("{name}={addr}"));
     }
     c.args([
         "--reps",
@@ -513,7 +549,7 @@ fn echo(ctx: &Ctx, quick: bool, pin: Option<&str>) -> Result<Vec<Value>> {
         "16",
     ]);
     let r = run_cmd_lines(ctx, "bench-echo", c);
-    for (_, (mut p, _)) in servers {
+    for (_, (mut p, _), _) in servers {
         p.stop();
     }
     r
@@ -919,8 +955,8 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
     md.push_str(
         "**Send** — client role: frame and mask one message per call with a fresh random key, and\n\
          hand the bytes to a sink. wsengine `send_binary(&[u8])` / `send_text(&str)` then\n\
-         `output()` + `consume_output()` (default `Config`: frames of at most 4 KiB, so a 1 MiB\n\
-         message is 256 frames); tungstenite `send(Message)` with a refcounted clone of the payload\n\
+         `output()` + `consume_output()` (default `Config`: frames of at most 64 KiB, so a 1 MiB\n\
+         message is 16 frames); tungstenite `send(Message)` with a refcounted clone of the payload\n\
          (its API takes owned payloads); fastwebsockets `write_frame(Frame::binary(Payload::Borrowed(..)))`\n\
          (it copies the payload to mask it). Every library copies the payload once.\n\n",
     );
@@ -1050,7 +1086,10 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
         let _ = write!(
             md,
             "**{n} connections**, each with one message in flight: the client writes one message on\n\
-             every connection, then reads every echo, and repeats (one client thread).\n\n"
+             every connection, then reads every echo, and repeats (one client thread).\n\
+             `wsengine-tokio` is the same engine driven by a tokio current-thread loop, fastwebsockets'\n\
+             I/O model (bench/src/echo_tokio.rs; not a shipped adapter): it separates the engine's\n\
+             cost from the example server's thread per connection.\n\n"
         );
         throughput_table(
             &t,
@@ -1219,8 +1258,9 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          the same group to get the JS goal checked. Add a row to `FACES` in xtask/src/bench.rs:\n\
          `run` for such a command, or `server` for an echo server on `{addr}`, which the shared echo\n\
          client then measures beside the native servers (a wasmtime component named\n\
-         `wasmtime:…` is checked against the native echo goal). A row is skipped until the file it\n\
-         `needs` exists.\n",
+         `wasmtime:…` is checked against the native echo goal; `concurrent: false` leaves a server\n\
+         that takes one connection at a time out of the 100-connection run). A row is skipped\n\
+         until the file it `needs` exists.\n",
     );
 
     // Goals section, inserted near the top.
