@@ -167,6 +167,12 @@ pub struct Target {
     pub addr: SocketAddr,
     /// The server's process, if found (for its CPU time).
     pub pid: Option<u32>,
+    /// Whether it serves connections concurrently: a server that accepts one connection at a
+    /// time (the wasmtime component's echo loop) is left out of the many-connections run,
+    /// where it would never answer the second connection's handshake.
+    pub concurrent: bool,
+    /// Measured only in the many-connections run (a variant that only matters there).
+    pub many_only: bool,
 }
 
 impl Target {
@@ -175,6 +181,8 @@ impl Target {
             name: name.into(),
             addr,
             pid: listener_pid(addr),
+            concurrent: true,
+            many_only: false,
         }
     }
 }
@@ -400,7 +408,7 @@ pub fn run(o: &Opts) {
             for rep in 0..o.reps {
                 for k in 0..n {
                     let i = (k + rep) % n;
-                    if errs[i].is_some() {
+                    if errs[i].is_some() || o.targets[i].many_only {
                         continue;
                     }
                     match one_conn(&o.targets[i], &frame, size, o) {
@@ -412,7 +420,7 @@ pub fn run(o: &Opts) {
                     }
                 }
             }
-            for i in 0..n {
+            for i in (0..n).filter(|&i| !o.targets[i].many_only) {
                 emit("echo", &o.targets[i], size, kind, &runs[i], errs[i].take());
             }
         }
@@ -428,7 +436,7 @@ pub fn run(o: &Opts) {
         for rep in 0..o.reps {
             for k in 0..n {
                 let i = (k + rep) % n;
-                if errs[i].is_some() {
+                if errs[i].is_some() || !o.targets[i].concurrent {
                     continue;
                 }
                 match many_conns(&o.targets[i], &frame, size, o.conns, o) {
@@ -440,7 +448,7 @@ pub fn run(o: &Opts) {
                 }
             }
         }
-        for i in 0..n {
+        for i in (0..n).filter(|&i| o.targets[i].concurrent) {
             let group = format!("echo.conns{}", o.conns);
             emit(
                 &group,
@@ -459,12 +467,16 @@ pub fn run(o: &Opts) {
 
 /// wsengine's echo server as `examples/echo_server.rs` (blocking `io::WebSocket`, a thread per
 /// connection), with `Config` changes for variants: `auto_fragment = false` sends each
-/// message as one frame instead of frames of `write_buffer_bytes` (4 KiB by default).
-pub fn serve_wsengine(addr: &str, no_fragment: bool) -> io::Result<()> {
-    let config = wsengine::Config {
+/// message as one frame instead of frames of `write_buffer_bytes`; `frame_bytes` sets
+/// `write_buffer_bytes` (else the default).
+pub fn serve_wsengine(addr: &str, no_fragment: bool, frame_bytes: Option<usize>) -> io::Result<()> {
+    let mut config = wsengine::Config {
         auto_fragment: !no_fragment,
         ..Default::default()
     };
+    if let Some(n) = frame_bytes {
+        config.write_buffer_bytes = n;
+    }
     let listener = TcpListener::bind(addr)?;
     println!("wsengine echo server on ws://{}", listener.local_addr()?);
     for stream in listener.incoming() {

@@ -446,5 +446,8 @@ mod tests {
     }
 }
 
+pub mod compress;
+pub mod corpus;
 pub mod echo;
+pub mod echo_tokio;
 pub mod engine;

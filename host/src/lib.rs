@@ -116,8 +116,15 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// With `WSENGINE_HOST_PERFMAP=1` in the environment, compiled guest code is listed in
+    /// `/tmp/perf-PID.map`, so that `perf report` names the guest's functions (a component
+    /// built without `strip` keeps their names).
     pub fn new() -> Result<Runtime> {
-        let engine = Engine::new(&Config::new())?;
+        let mut config = Config::new();
+        if std::env::var_os("WSENGINE_HOST_PERFMAP").is_some_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Ok(Runtime { engine, linker })

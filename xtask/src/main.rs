@@ -2,6 +2,7 @@
 
 mod autobahn;
 mod bench;
+mod bench_deflate;
 mod component;
 mod ctx;
 mod demo;

@@ -19,6 +19,13 @@ use wsengine_bench::{block_on, engine::open_pair, push_frame, Line};
 struct Counting;
 
 static LIVE: AtomicI64 = AtomicI64::new(0);
+/// The highest `LIVE` since the last [`reset_peak`].
+static PEAK: AtomicI64 = AtomicI64::new(0);
+
+fn grow(by: i64) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
 
 thread_local! {
     static TRACK: Cell<bool> = const { Cell::new(false) };
@@ -33,7 +40,7 @@ fn tracking() -> bool {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         if tracking() {
-            LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
+            grow(l.size() as i64);
         }
         // SAFETY: forwarded unchanged.
         unsafe { System.alloc(l) }
@@ -47,14 +54,14 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         if tracking() {
-            LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
+            grow(l.size() as i64);
         }
         // SAFETY: forwarded unchanged.
         unsafe { System.alloc_zeroed(l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         if tracking() {
-            LIVE.fetch_add(new as i64 - l.size() as i64, Ordering::Relaxed);
+            grow(new as i64 - l.size() as i64);
         }
         // SAFETY: forwarded unchanged.
         unsafe { System.realloc(p, l, new) }
@@ -74,6 +81,14 @@ fn tracked<T>(f: impl FnOnce() -> T) -> T {
 
 fn live() -> i64 {
     LIVE.load(Ordering::Relaxed)
+}
+
+fn reset_peak() {
+    PEAK.store(live(), Ordering::Relaxed);
+}
+
+fn peak() -> i64 {
+    PEAK.load(Ordering::Relaxed)
 }
 
 /// A stream for the peers: reads from a script given up front, writes into a buffer whose
@@ -184,18 +199,26 @@ fn emit(r: &Row) {
 
 const MSG: &[u8] = b"0123456789abcdef";
 
-/// The sans-IO engine as a server, with or without permessage-deflate.
-fn wsengine_engine(deflate: bool) {
-    use wsengine::{ClientRequest, Config, Connection, DeflateConfig, Event};
-    let mut cfg = Config::default();
-    if deflate {
-        cfg.deflate = Some(DeflateConfig::default());
-    }
-    let name = if deflate {
-        "wsengine (deflate)"
-    } else {
-        "wsengine"
+/// A variant of the engine's configuration measured by [`wsengine_engine`].
+struct Variant {
+    name: &'static str,
+    deflate: Option<wsengine::DeflateConfig>,
+    note: &'static str,
+}
+
+/// The size of the large message whose peak memory is measured.
+const LARGE: usize = 1 << 20;
+
+/// The sans-IO engine as a server, with or without permessage-deflate: idle, after one
+/// message each way, and the peak while it receives one large (1 MiB) text message.
+fn wsengine_engine(v: &Variant) {
+    use wsengine::{ClientRequest, Config, Connection, Event};
+    let cfg = Config {
+        deflate: v.deflate.clone(),
+        ..Config::default()
     };
+    let name = v.name;
+    let deflate = v.deflate.is_some();
     let mut client =
         Connection::client(ClientRequest::new("ws://localhost/m").unwrap(), cfg.clone()).unwrap();
     let request = client.output().to_vec();
@@ -219,7 +242,7 @@ fn wsengine_engine(deflate: bool) {
         inline,
         heap: live() - before,
         buffer: 0,
-        note: String::new(),
+        note: v.note.into(),
     });
 
     client.receive(&response);
@@ -243,18 +266,65 @@ fn wsengine_engine(deflate: bool) {
         let n = server.output().len();
         server.consume_output(n);
     });
+    let after_one = live() - before;
+    let what = if deflate {
+        "one compressed 256-byte message each way"
+    } else {
+        "one 16-byte message each way"
+    };
     emit(&Row {
         name,
         state: "after 1 msg",
         inline,
-        heap: live() - before,
+        heap: after_one,
         buffer: 0,
-        note: if deflate {
-            "one compressed 256-byte message each way, context takeover on (default)".into()
-        } else {
-            String::new()
-        },
+        note: format!("{what}; {}", v.note).trim_end_matches("; ").into(),
     });
+
+    // A large message of JSON records (compressed by the client when deflate is on), fed in
+    // 64 KiB reads as the blocking adapter would: the peak counts the growing message itself.
+    let big = wsengine_bench::corpus::messages("json", LARGE, 1).remove(0);
+    client.send_text(&big).unwrap();
+    let wire = client.output().to_vec();
+    client.consume_output(wire.len());
+    reset_peak();
+    let got = tracked(|| {
+        let mut got = None;
+        for chunk in wire.chunks(64 * 1024) {
+            server.receive(chunk);
+            if let Ok(Some(Event::Message(m))) = server.next_event() {
+                got = Some(m);
+            }
+        }
+        got
+    });
+    let peak_heap = peak() - before;
+    let got = got.expect("the large message arrived");
+    assert_eq!(got.len(), big.len());
+    let capacity = match &got {
+        wsengine::Message::Text(t) => t.capacity(),
+        wsengine::Message::Binary(b) => b.capacity(),
+    };
+    emit(&Row {
+        name,
+        state: "peak during 1 MiB msg",
+        inline,
+        heap: peak_heap,
+        buffer: 0,
+        note: format!(
+            "receiving one {} B JSON text message{} in 64 KiB reads; of which the message itself \
+             {} B (its capacity), so the connection's own state peaks at {} B",
+            big.len(),
+            if deflate {
+                format!(" compressed to {} B", wire.len())
+            } else {
+                String::new()
+            },
+            capacity,
+            peak_heap + inline as i64 - capacity as i64,
+        ),
+    });
+    tracked(|| drop(got));
     tracked(|| drop(server));
 }
 
@@ -376,8 +446,39 @@ fn main() {
     // Touch the lazily initialised pieces of std (stdout, thread-locals) before counting.
     let _ = open_pair(Default::default(), Default::default());
     Line::default().to_json();
-    wsengine_engine(false);
-    wsengine_engine(true);
+    use wsengine::DeflateConfig;
+    for v in [
+        Variant {
+            name: "wsengine",
+            deflate: None,
+            note: "",
+        },
+        Variant {
+            name: "wsengine (deflate)",
+            deflate: Some(DeflateConfig::default()),
+            note: "context takeover on (default)",
+        },
+        Variant {
+            name: "wsengine (deflate, no context takeover)",
+            deflate: Some(DeflateConfig {
+                server_no_context_takeover: true,
+                client_no_context_takeover: true,
+                ..DeflateConfig::default()
+            }),
+            note: "server_no_context_takeover + client_no_context_takeover",
+        },
+        Variant {
+            name: "wsengine (deflate, 9-bit windows)",
+            deflate: Some(DeflateConfig {
+                server_max_window_bits: Some(9),
+                client_max_window_bits: Some(9),
+                ..DeflateConfig::default()
+            }),
+            note: "server_max_window_bits=9, client_max_window_bits=9",
+        },
+    ] {
+        wsengine_engine(&v);
+    }
     wsengine_blocking();
     tungstenite_rows();
     fastwebsockets_rows();
