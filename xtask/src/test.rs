@@ -53,6 +53,11 @@ pub const SUITES: &[Suite] = &[
         run: rust,
     },
     Suite {
+        name: "fuzz",
+        about: "every cargo-fuzz target for 12 s on its seeds (cargo xtask fuzz --seconds 12)",
+        run: fuzz,
+    },
+    Suite {
         name: "autobahn-client",
         about:
             "Autobahn cases 1-11 and a 12/13 compression subset against our client (cargo xtask autobahn --role client)",
@@ -218,6 +223,29 @@ fn clippy(ctx: &Ctx) -> Outcome {
         "warnings",
     ]);
     single(ctx, "clippy", cmd, CLIPPY_TIMEOUT)
+}
+
+/// Seconds each fuzz target runs in `cargo xtask test`: enough to replay the seeds and the
+/// saved corpus and explore a little; the long runs are `cargo xtask fuzz --seconds 600`.
+const FUZZ_SUITE_SECONDS: u64 = 12;
+
+fn fuzz(ctx: &Ctx) -> Outcome {
+    let targets: Vec<String> = crate::fuzz::TARGETS.iter().map(|t| t.to_string()).collect();
+    let reports = match crate::fuzz::run(ctx, FUZZ_SUITE_SECONDS, &targets) {
+        Ok(r) => r,
+        Err(e) => return Outcome::error(e, vec![ctx.log("fuzz-build")]),
+    };
+    let bad: Vec<&crate::fuzz::Report> = reports.iter().filter(|r| !r.ok).collect();
+    Outcome {
+        passed: reports.len() - bad.len(),
+        failed: bad.len(),
+        ok: bad.is_empty(),
+        note: (!bad.is_empty()).then(|| {
+            let names: Vec<&str> = bad.iter().map(|r| r.target.as_str()).collect();
+            format!("crashes in {}", names.join(", "))
+        }),
+        logs: bad.iter().map(|r| r.log.clone()).collect(),
+    }
 }
 
 fn rust(ctx: &Ctx) -> Outcome {
