@@ -58,6 +58,11 @@ pub const SUITES: &[Suite] = &[
         run: fuzz,
     },
     Suite {
+        name: "soak",
+        about: "10 000 connect/echo/close cycles on loopback leave no fds, heap or RSS behind (release)",
+        run: soak,
+    },
+    Suite {
         name: "autobahn-client",
         about:
             "Autobahn cases 1-11 and a 12/13 compression subset against our client (cargo xtask autobahn --role client)",
@@ -246,6 +251,19 @@ fn fuzz(ctx: &Ctx) -> Outcome {
         }),
         logs: bad.iter().map(|r| r.log.clone()).collect(),
     }
+}
+
+fn soak(ctx: &Ctx) -> Outcome {
+    let cmd = ctx.cargo([
+        "test",
+        "--release",
+        "--test",
+        "soak",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]);
+    single(ctx, "soak", cmd, TEST_TIMEOUT)
 }
 
 fn rust(ctx: &Ctx) -> Outcome {
