@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | 0 | receive `n` bytes (a chunk of the peer's stream) | `n` = u8 + 1 |
 //! | 1 | receive `n` bytes | `n` = u16 |
-//! | 2 | send a whole message (op bit 3: text) of `n` copies of a byte | `n` = u16, byte |
+//! | 2 | send a whole message (op bit 3: text) of `n` copies of a byte (4 MiB per input at most) | `n` = u16 & 0x1fff, byte |
 //! | 3 | `write_some(fin = op bit 3, text = op bit 4, data)` | u8 length, data |
 //! | 4 | `ping(data)` (data may exceed 125: a usage error) | u8 length, data |
 //! | 5 | `close(code, reason)` | u16 code, u8 length, reason bytes (lossy UTF-8) |
@@ -29,6 +29,9 @@ use crate::{small_config, wire, Input, MAX_MESSAGE};
 /// write: owed pongs (the engine's 16 KiB high-water mark plus one pong), a close frame and a
 /// keepalive ping, with headroom for framing.
 pub const OUTPUT_SLACK: usize = 16 * 1024 + 2 * 131 + 4096;
+
+/// Bytes of whole messages one input may ask to send.
+const SEND_BUDGET: usize = 4 << 20;
 
 /// An open pair: `ours` is under test, `peer` checks what `ours` sends.
 pub struct Pair {
@@ -115,6 +118,7 @@ pub fn drive(role: Role, data: &[u8]) {
     ours.set_streaming(flags & 2 != 0);
     let mut t = Tracker::new(MAX_MESSAGE);
     let mut now = 0u64;
+    let mut sent_total = 0usize;
     ours.handle_timeout(now);
     while !input.is_empty() {
         let op = input.u8();
@@ -133,8 +137,14 @@ pub fn drive(role: Role, data: &[u8]) {
                 ours.receive(input.bytes(n));
             }
             2 => {
-                let n = usize::from(input.u16());
+                // Up to 8 KiB (still two frames at the default 4 KiB `write_buffer_bytes`),
+                // and 4 MiB per input in all: sends past that only cost the fuzzer time.
+                let n = usize::from(input.u16() & 0x1fff);
                 let b = input.u8();
+                sent_total += n;
+                if sent_total > SEND_BUDGET {
+                    continue;
+                }
                 let r = if op & 8 != 0 {
                     let c = char::from(b & 0x7f).to_string();
                     ours.send_text(&c.repeat(n))
