@@ -160,9 +160,31 @@ pub fn build(ctx: &Ctx) -> Result<PathBuf> {
     ))
 }
 
+/// Where a run keeps what it finds: `Kept` grows across runs (long runs build on earlier
+/// ones); `Fresh` starts from the seeds alone each time, so a short run's cost does not grow
+/// with the corpus (libFuzzer replays the whole corpus before the clock matters).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Corpus {
+    Kept,
+    Fresh,
+}
+
 /// Runs `target` for `seconds` and reads libFuzzer's statistics from its log.
-pub fn run_target(ctx: &Ctx, bins: &Path, target: &str, seconds: u64) -> Result<Report> {
-    let corpus = out_dir(ctx).join("corpus").join(target);
+pub fn run_target(
+    ctx: &Ctx,
+    bins: &Path,
+    target: &str,
+    seconds: u64,
+    kind: Corpus,
+) -> Result<Report> {
+    let corpus = match kind {
+        Corpus::Kept => out_dir(ctx).join("corpus").join(target),
+        Corpus::Fresh => {
+            let dir = out_dir(ctx).join("corpus-fresh").join(target);
+            let _ = fs::remove_dir_all(&dir);
+            dir
+        }
+    };
     let artifacts = out_dir(ctx).join("artifacts").join(target);
     fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
     fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
@@ -252,12 +274,12 @@ fn seed(ctx: &Ctx) -> Result<()> {
 }
 
 /// Builds, then runs `targets` for `seconds` each; the reports in order.
-pub fn run(ctx: &Ctx, seconds: u64, targets: &[String]) -> Result<Vec<Report>> {
+pub fn run(ctx: &Ctx, seconds: u64, targets: &[String], kind: Corpus) -> Result<Vec<Report>> {
     let bins = build(ctx)?;
     let mut reports = Vec::new();
     for t in targets {
         println!("==> fuzzing {t} for {seconds} s");
-        let r = run_target(ctx, &bins, t, seconds)?;
+        let r = run_target(ctx, &bins, t, seconds, kind)?;
         println!("{}", r.line());
         for a in &r.artifacts {
             println!(
@@ -300,7 +322,7 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<bool> {
     if targets.is_empty() {
         targets = TARGETS.iter().map(|t| t.to_string()).collect();
     }
-    let reports = run(ctx, seconds, &targets)?;
+    let reports = run(ctx, seconds, &targets, Corpus::Kept)?;
     let bad = reports.iter().filter(|r| !r.ok).count();
     println!("{} targets clean, {bad} failed", reports.len() - bad);
     Ok(bad == 0)

@@ -54,7 +54,7 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         name: "fuzz",
-        about: "every cargo-fuzz target for 12 s on its seeds (cargo xtask fuzz --seconds 12)",
+        about: "every cargo-fuzz target for 12 s from its seeds alone (cargo xtask fuzz --seconds 12 keeps a corpus)",
         run: fuzz,
     },
     Suite {
@@ -236,7 +236,12 @@ const FUZZ_SUITE_SECONDS: u64 = 12;
 
 fn fuzz(ctx: &Ctx) -> Outcome {
     let targets: Vec<String> = crate::fuzz::TARGETS.iter().map(|t| t.to_string()).collect();
-    let reports = match crate::fuzz::run(ctx, FUZZ_SUITE_SECONDS, &targets) {
+    let reports = match crate::fuzz::run(
+        ctx,
+        FUZZ_SUITE_SECONDS,
+        &targets,
+        crate::fuzz::Corpus::Fresh,
+    ) {
         Ok(r) => r,
         Err(e) => return Outcome::error(e, vec![ctx.log("fuzz-build")]),
     };
