@@ -34,7 +34,7 @@ fn js_dir(ctx: &Ctx) -> PathBuf {
 }
 
 /// Where tools built once per machine live: `$WSENGINE_TOOLS` or `~/.cache/wsengine`.
-fn tools_dir() -> PathBuf {
+pub(crate) fn tools_dir() -> PathBuf {
     if let Some(d) = env::var_os("WSENGINE_TOOLS").filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
     }

@@ -6,6 +6,7 @@ mod bench_deflate;
 mod component;
 mod ctx;
 mod demo;
+mod fuzz;
 mod interop;
 mod js;
 mod proc;
@@ -51,6 +52,11 @@ commands:
       cargo build --release --workspace --examples, then build-js, then the
       WASI component face into target/component/ (engine.wasm, websocket.wasm,
       the example guest and its composition; `component`: only that)
+  fuzz [--seconds N] [--seed] [TARGET...]
+      Builds the cargo-fuzz targets in fuzz/ (installs nightly and cargo-fuzz
+      into ~/.cache/wsengine when missing) and runs each for N seconds
+      (default 60), one at a time; prints executions, coverage and crashes and
+      fails on any crash. --seed regenerates fuzz/seeds/. Targets: {fuzz}.
   build-js
       The JS package's engine: wasm32-unknown-unknown with --features js,
       wasm-bindgen into js/pkg/ (installs the target and wasm-bindgen-cli
@@ -66,6 +72,7 @@ commands:
         agents = agents.join("\n"),
         suites = test::usage(),
         wbg = js::WASM_BINDGEN_VERSION,
+        fuzz = fuzz::TARGETS.join(", "),
     )
 }
 
@@ -106,6 +113,7 @@ fn run(args: &[String]) -> Result<bool> {
         "bench" => bench::main(&ctx, rest),
         "build" => build(&ctx, rest),
         "build-js" => js::main(&ctx, rest),
+        "fuzz" => fuzz::main(&ctx, rest),
         _ => Err(format!("unknown command `{cmd}`\n\n{}", usage())),
     }
 }

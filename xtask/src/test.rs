@@ -40,6 +40,16 @@ pub const SUITES: &[Suite] = &[
         run: tls,
     },
     Suite {
+        name: "fuzz",
+        about: "every cargo-fuzz target for 12 s from its seeds alone (cargo xtask fuzz --seconds 12 keeps a corpus)",
+        run: fuzz,
+    },
+    Suite {
+        name: "soak",
+        about: "10 000 connect/echo/close cycles on loopback leave no fds, heap or RSS behind (release)",
+        run: soak,
+    },
+    Suite {
         name: "autobahn-client",
         about:
             "Autobahn cases 1-11 and a 12/13 compression subset against our client (cargo xtask autobahn --role client)",
@@ -225,6 +235,47 @@ fn clippy(ctx: &Ctx) -> Outcome {
         "warnings",
     ]);
     single(ctx, "clippy", cmd, CLIPPY_TIMEOUT)
+}
+
+/// Seconds each fuzz target runs in `cargo xtask test`: enough to replay the seeds and the
+/// saved corpus and explore a little; the long runs are `cargo xtask fuzz --seconds 600`.
+const FUZZ_SUITE_SECONDS: u64 = 12;
+
+fn fuzz(ctx: &Ctx) -> Outcome {
+    let targets: Vec<String> = crate::fuzz::TARGETS.iter().map(|t| t.to_string()).collect();
+    let reports = match crate::fuzz::run(
+        ctx,
+        FUZZ_SUITE_SECONDS,
+        &targets,
+        crate::fuzz::Corpus::Fresh,
+    ) {
+        Ok(r) => r,
+        Err(e) => return Outcome::error(e, vec![ctx.log("fuzz-build")]),
+    };
+    let bad: Vec<&crate::fuzz::Report> = reports.iter().filter(|r| !r.ok).collect();
+    Outcome {
+        passed: reports.len() - bad.len(),
+        failed: bad.len(),
+        ok: bad.is_empty(),
+        note: (!bad.is_empty()).then(|| {
+            let names: Vec<&str> = bad.iter().map(|r| r.target.as_str()).collect();
+            format!("crashes in {}", names.join(", "))
+        }),
+        logs: bad.iter().map(|r| r.log.clone()).collect(),
+    }
+}
+
+fn soak(ctx: &Ctx) -> Outcome {
+    let cmd = ctx.cargo([
+        "test",
+        "--release",
+        "--test",
+        "soak",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]);
+    single(ctx, "soak", cmd, TEST_TIMEOUT)
 }
 
 fn rust(ctx: &Ctx) -> Outcome {

@@ -1,0 +1,3 @@
+//! A client fed an arbitrary answer to its request (format: `wsengine_fuzz::handshake`).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wsengine_fuzz::handshake::response(data));
