@@ -17,7 +17,10 @@
 //! ```
 
 pub mod compose;
+mod memory;
 mod paths;
+
+pub use memory::MemoryWatch;
 
 use anyhow::Result;
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -98,6 +101,8 @@ pub struct Ctx {
     wasi: WasiCtx,
     /// Public so that tests can make and drop `wasi:io` resources of their own.
     pub table: ResourceTable,
+    /// How far the guest's linear memories have grown (tests check it for leaks).
+    pub memory: MemoryWatch,
 }
 
 impl WasiView for Ctx {
@@ -166,13 +171,16 @@ impl Runtime {
             .allow_ip_name_lookup(true)
             .allow_tcp(true)
             .build();
-        Store::new(
+        let mut store = Store::new(
             &self.engine,
             Ctx {
                 wasi,
                 table: ResourceTable::new(),
+                memory: MemoryWatch::default(),
             },
-        )
+        );
+        store.limiter(|c| &mut c.memory);
+        store
     }
 
     /// Instantiates a component of the `websocket` world.
