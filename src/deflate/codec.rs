@@ -42,8 +42,9 @@ impl Default for StreamParams {
 /// mirrored parameters.
 ///
 /// The compressor and the inflater are allocated on first use (see [`DeflateConfig`] for
-/// their size) and kept until the connection is dropped, so that no message pays for an
-/// allocation.
+/// their size). With context takeover they are kept until the connection is dropped, so that
+/// no message pays for an allocation; a direction without it (`no_context_takeover`) releases
+/// its half after every message, so an idle connection holds neither.
 pub struct PerMessageDeflate {
     outgoing: StreamParams,
     incoming: StreamParams,
@@ -76,7 +77,7 @@ impl PerMessageDeflate {
                 outgoing.max_window_bits,
                 outgoing.no_context_takeover,
             ),
-            decompressor: Decompressor::new(),
+            decompressor: Decompressor::new(incoming.no_context_takeover),
         })
     }
 

@@ -75,7 +75,8 @@ pub(super) struct Compressor {
     limit: Option<usize>,
     /// Bytes fed since the last full flush, primed bytes included.
     in_window: usize,
-    /// The compressor, allocated on first use and kept for the connection's life.
+    /// The compressor, allocated on first use; kept for the connection's life with context
+    /// takeover, released after every message without it.
     state: Option<Box<CompressorOxide>>,
     /// The most recent uncompressed bytes, to prime the compressor after a full flush.
     recent: Recent,
@@ -190,6 +191,11 @@ impl Compressor {
                 ));
             }
             out.truncate(out.len() - SYNC_TAIL.len());
+            if end_context {
+                // Nothing of this message is needed by the next one: give the memory back
+                // while the connection is idle (RFC 7692 §8.1.1.1: what the parameter is for).
+                self.state = None;
+            }
         }
         Ok(())
     }
@@ -309,6 +315,20 @@ mod tests {
         );
         c.encode(b"x", true, &mut out).unwrap();
         assert!(c.is_allocated());
+    }
+
+    #[test]
+    fn without_context_takeover_the_compressor_is_released_after_each_message() {
+        let mut c = Compressor::new(3, 15, true);
+        let mut out = Vec::new();
+        c.encode(b"part one, ", false, &mut out).unwrap();
+        assert!(c.is_allocated(), "kept while the message goes on");
+        c.encode(b"part two", true, &mut out).unwrap();
+        assert!(!c.is_allocated());
+        let first = std::mem::take(&mut out);
+        c.encode(b"part one, ", false, &mut out).unwrap();
+        c.encode(b"part two", true, &mut out).unwrap();
+        assert_eq!(out, first, "each message is compressed alone, the same way");
     }
 
     #[test]

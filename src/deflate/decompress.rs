@@ -49,8 +49,12 @@ const RING: usize = TINFL_LZ_DICT_SIZE;
 
 /// The decompressing half of a permessage-deflate stream.
 pub(super) struct Decompressor {
-    /// Allocated on the first compressed message and kept for the connection's life.
+    /// Allocated on the first compressed message; kept for the connection's life unless
+    /// `release` is set.
     state: Option<Inflater>,
+    /// The peer compresses every message alone (it agreed to `*_no_context_takeover`), so
+    /// the inflater and its history are released after every message.
+    release: bool,
     /// The current message has had at least one byte of payload.
     in_message: bool,
     /// The last thing inflated was the end of a final block (nothing since).
@@ -75,9 +79,10 @@ enum Stop<'a> {
 }
 
 impl Decompressor {
-    pub(super) fn new() -> Decompressor {
+    pub(super) fn new(no_context_takeover: bool) -> Decompressor {
         Decompressor {
             state: None,
+            release: no_context_takeover,
             in_message: false,
             after_final: false,
         }
@@ -156,6 +161,9 @@ impl Decompressor {
                     Stop::Final(_) => {}
                     Stop::Consumed => inflater.check_block_boundary()?,
                 }
+            }
+            if self.release {
+                self.state = None;
             }
         }
         Ok(())
@@ -283,7 +291,7 @@ mod tests {
 
     #[test]
     fn inflater_is_allocated_on_the_first_compressed_byte() {
-        let mut d = Decompressor::new();
+        let mut d = Decompressor::new(false);
         let mut out = Vec::new();
         d.decode(b"", true, &mut out, 100).unwrap();
         assert!(!d.is_allocated(), "an empty message needs no inflater");
@@ -299,8 +307,23 @@ mod tests {
     }
 
     #[test]
+    fn without_context_takeover_the_inflater_is_released_after_each_message() {
+        // RFC 7692 §7.2.3.1: "Hello" compressed alone.
+        let first = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+        let mut d = Decompressor::new(true);
+        let mut out = Vec::new();
+        d.decode(&first, true, &mut out, 100).unwrap();
+        assert_eq!(out, b"Hello");
+        assert!(!d.is_allocated());
+        out.clear();
+        d.decode(&first, true, &mut out, 100).unwrap();
+        assert_eq!(out, b"Hello", "a message compressed alone decodes alone");
+        assert!(!d.is_allocated());
+    }
+
+    #[test]
     fn an_error_drops_the_inflater() {
-        let mut d = Decompressor::new();
+        let mut d = Decompressor::new(false);
         let mut out = Vec::new();
         assert!(d.decode(&[0xff; 8], true, &mut out, 100).is_err());
         assert!(!d.is_allocated());
