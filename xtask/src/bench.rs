@@ -1177,7 +1177,7 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          (compressed by the peer when deflate is on) in 64 KiB reads; the note subtracts the message\n\
          itself. The deflate variants show what the options that trade ratio for memory change\n\
          (see `DeflateConfig`'s documentation: miniz_oxide's state is the same size whatever the\n\
-         window, and it is kept between messages). The read buffers are socket-side buffers:\n\
+         window; with context takeover it is kept between messages, without it released after each). The read buffers are socket-side buffers:\n\
          wsengine's blocking adapter reads into a 64 KiB buffer, tungstenite allocates its 128 KiB\n\
          read buffer up front, fastwebsockets 8 KiB. Neither peer implements permessage-deflate.\n\n",
     );
