@@ -287,30 +287,30 @@ fn rust(ctx: &Ctx) -> Outcome {
 /// build without it, where `wss://` is a typed error). Clippy with the feature, then the TLS
 /// tests and the blocking adapter's tests with it.
 fn tls(ctx: &Ctx) -> Outcome {
+    feature_suite(ctx, "tls", "rustls", &["tls", "blocking"])
+}
+
+/// Clippy with `features`, then those integration `tests` with them: for the parts of the
+/// crate behind features, which neither `clippy` nor `rust` sees.
+fn feature_suite(ctx: &Ctx, name: &str, features: &str, tests: &[&str]) -> Outcome {
     let clippy = ctx.cargo([
         "clippy",
         "--all-targets",
         "--features",
-        "rustls",
+        features,
         "--",
         "-D",
         "warnings",
     ]);
-    let lint = single(ctx, "tls-clippy", clippy, CLIPPY_TIMEOUT);
+    let lint = single(ctx, &format!("{name}-clippy"), clippy, CLIPPY_TIMEOUT);
     if !lint.ok {
         return lint;
     }
-    let cmd = ctx.cargo([
-        "test",
-        "--features",
-        "rustls",
-        "--no-fail-fast",
-        "--test",
-        "tls",
-        "--test",
-        "blocking",
-    ]);
-    let mut out = cargo_test(ctx, "tls", cmd);
+    let mut cmd = ctx.cargo(["test", "--features", features, "--no-fail-fast"]);
+    for t in tests {
+        cmd.args(["--test", t]);
+    }
+    let mut out = cargo_test(ctx, name, cmd);
     out.passed += lint.passed;
     out
 }
@@ -374,48 +374,14 @@ fn autobahn_role(ctx: &Ctx, role: Role) -> Outcome {
     autobahn_agent_role(ctx, "native", role)
 }
 
-/// The tokio adapter and its hyper and rustls parts are behind features, so neither `clippy`
-/// nor `rust` sees them.
+/// The tokio adapter and its hyper and TLS parts.
 fn tokio_suite(ctx: &Ctx) -> Outcome {
-    let lint = ctx.cargo([
-        "clippy",
-        "--features",
-        "hyper,tokio-rustls",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    let linted = single(ctx, "tokio-clippy", lint, CLIPPY_TIMEOUT);
-    if !linted.ok {
-        return linted;
-    }
-    let log = ctx.log("tokio");
-    let mut cmd = ctx.cargo([
-        "test",
-        "--features",
-        "hyper,tokio-rustls",
-        "--test",
+    feature_suite(
+        ctx,
         "tokio",
-        "--test",
-        "hyper",
-        "--test",
-        "tokio_tls",
-    ]);
-    let st = match proc::run_logged("cargo test (tokio)", &mut cmd, &log, TEST_TIMEOUT) {
-        Ok(st) => st,
-        Err(e) => return Outcome::error(e, vec![log]),
-    };
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let (passed, failed, results) = parse_cargo_test(&text);
-    let ok = st.success() && failed == 0 && results > 0;
-    Outcome {
-        passed,
-        failed: if ok { failed } else { failed.max(1) },
-        ok,
-        note: (!ok).then(|| format!("cargo test {}", describe_status(st))),
-        logs: vec![log],
-    }
+        "hyper,tokio-rustls",
+        &["tokio", "hyper", "tokio_tls"],
+    )
 }
 
 fn autobahn_tokio_client(ctx: &Ctx) -> Outcome {
