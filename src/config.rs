@@ -70,6 +70,13 @@ pub struct Config {
     /// Fail the connection when nothing is received for this many milliseconds. Default
     /// `None`.
     pub idle_timeout_ms: Option<u64>,
+    /// Fail the connection when bytes wait to be sent and the transport takes none of them
+    /// for this many milliseconds: a peer that stops reading (or a dead link whose TCP
+    /// window closed) cannot pin a writer forever. Default 30 000. `None` disables.
+    ///
+    /// The clock runs only while output is pending, and restarts whenever the transport
+    /// takes some of it, so a slow but live peer is never cut off.
+    pub write_timeout_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -85,6 +92,7 @@ impl Default for Config {
             keepalive_interval_ms: None,
             keepalive_timeout_ms: 20_000,
             idle_timeout_ms: None,
+            write_timeout_ms: Some(30_000),
         }
     }
 }

@@ -214,6 +214,9 @@ pub enum TimeoutKind {
     Keepalive,
     /// Nothing was received for the idle timeout.
     Idle,
+    /// Output waited for the write timeout without the transport taking any of it (the
+    /// peer stopped reading). The unsent bytes are dropped.
+    Write,
 }
 
 /// Everything that can go wrong, in the engine or an adapter.

@@ -395,49 +395,63 @@ fn keepalive_fails_a_silent_peer_with_1006_through_the_blocking_adapter() {
     assert!(peak <= 128 * KIB, "peak heap {peak} bytes");
 }
 
-/// A peer that never reads: the server's writes fill the socket buffers and then block. The
-/// blocking adapter has no write deadline of its own; a write timeout on the transport bounds
-/// the wait, and the write fails with `Error::Io` (`WouldBlock`/`TimedOut`) — after which the
-/// caller drops the connection. The engine never holds more than the message being written.
+/// A peer that never reads: the server's writes fill the socket buffers, then the engine's
+/// write timeout (no progress for `write_timeout_ms`) fails the connection with
+/// `Error::Timeout(Write)` — no close frame, since the peer reads nothing — and drops what
+/// could not be sent. No socket option set by the caller: the adapter sets the transport's
+/// write timeout from the engine's. Both write paths: small messages framed into the engine's
+/// output, and large ones written vectored from the caller's buffer.
 #[test]
-fn a_peer_that_never_reads_fails_writes_at_the_transport_write_timeout() {
-    let started = Instant::now();
-    let done = Arc::new(AtomicBool::new(false));
-    let server_done = done.clone();
-    let (result, peak) = attack(
-        move |stream| {
-            stream
-                .set_write_timeout(Some(Duration::from_millis(300)))
-                .unwrap();
-            let (mut ws, _) = WebSocket::accept(stream, Config::default()).unwrap();
-            let msg = vec![0x5a; 64 * KIB];
-            // At most 64 MiB in total: far beyond any loopback socket buffer.
-            let mut r = Ok(());
-            for _ in 0..1024 {
-                r = ws.write_binary(&msg);
-                if r.is_err() {
-                    break;
+fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
+    for size in [KIB, 64 * KIB] {
+        let started = Instant::now();
+        let done = Arc::new(AtomicBool::new(false));
+        let server_done = done.clone();
+        let cfg = Config {
+            write_timeout_ms: Some(300),
+            ..Config::default()
+        };
+        let (result, peak) = attack(
+            move |stream| {
+                let (mut ws, _) = WebSocket::accept(stream, cfg).unwrap();
+                let msg = vec![0x5a; size];
+                // At most 64 MiB in total: far beyond any loopback socket buffer.
+                let mut r = Ok(());
+                let mut stalled = started.elapsed();
+                for _ in 0..(64 * 1024 * KIB / size) {
+                    stalled = started.elapsed();
+                    r = ws.write_binary(&msg);
+                    if r.is_err() {
+                        break;
+                    }
                 }
-            }
-            server_done.store(true, Ordering::SeqCst);
-            (r, started.elapsed())
-        },
-        |mut stream| {
-            stream.write_all(REQUEST).unwrap();
-            // Never read; keep the socket open until the server gives up (bounded).
-            while !done.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(20) {
-                thread::sleep(Duration::from_millis(10));
-            }
-        },
-    );
-    let (r, took) = result;
-    match r {
-        Err(Error::Io(e)) => assert!(
-            matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
-            "{e}"
-        ),
-        other => panic!("{other:?}"),
+                let took = started.elapsed() - stalled;
+                let after = ws.write_binary(b"more").map(|_| ());
+                let pending = ws.connection().pending_output();
+                server_done.store(true, Ordering::SeqCst);
+                (r, took, after, pending)
+            },
+            |mut stream| {
+                stream.write_all(REQUEST).unwrap();
+                // Never read; keep the socket open until the server gives up (bounded).
+                while !done.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(20) {
+                    thread::sleep(Duration::from_millis(10));
+                }
+            },
+        );
+        let (r, took, after, pending) = result;
+        assert!(
+            matches!(r, Err(Error::Timeout(TimeoutKind::Write))),
+            "{size}: {r:?}"
+        );
+        // The last write blocked from its start to the deadline: 300 ms of no progress (a
+        // write that made progress first may take a little longer), never twice that.
+        assert!(
+            took >= Duration::from_millis(290) && took < Duration::from_millis(1500),
+            "{size}: {took:?}"
+        );
+        assert!(matches!(after, Err(Error::Usage(_))), "{size}: {after:?}");
+        assert_eq!(pending, 0, "{size}: unsent bytes dropped");
+        assert!(peak <= 512 * KIB, "{size}: peak heap {peak} bytes");
     }
-    assert!(took < Duration::from_secs(10), "{took:?}");
-    assert!(peak <= 512 * KIB, "peak heap {peak} bytes");
 }

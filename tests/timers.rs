@@ -99,3 +99,64 @@ fn no_timer_is_armed_by_default_once_open() {
     let s = open_server(Config::default());
     assert_eq!(s.next_deadline(), None);
 }
+
+#[test]
+fn output_the_transport_never_takes_fails_the_connection_after_the_write_timeout() {
+    let mut s = open_server(Config {
+        write_timeout_ms: Some(2_000),
+        ..Config::default()
+    });
+    s.send_binary(&[7; 1000]).unwrap();
+    assert_eq!(
+        s.next_deadline(),
+        Some(0),
+        "the timer starts at the next call"
+    );
+    s.handle_timeout(100);
+    assert_eq!(s.next_deadline(), Some(2_100));
+    s.handle_timeout(2_099);
+    assert!(s.next_event().unwrap().is_none());
+    s.handle_timeout(2_100);
+    assert!(matches!(
+        s.next_event(),
+        Err(Error::Timeout(TimeoutKind::Write))
+    ));
+    assert_eq!(s.state(), wsengine::State::Closed);
+    assert_eq!(s.pending_output(), 0, "unsendable bytes are dropped");
+    assert!(s.should_close());
+    assert!(matches!(s.send_text("more"), Err(Error::Usage(_))));
+}
+
+#[test]
+fn every_bit_of_progress_restarts_the_write_timeout() {
+    let mut s = open_server(Config {
+        write_timeout_ms: Some(2_000),
+        ..Config::default()
+    });
+    s.send_binary(&[7; 1000]).unwrap();
+    s.handle_timeout(0);
+    // A slow peer: 100 bytes every 1.5 s is never "no progress for 2 s".
+    for step in 1..=10u64 {
+        s.consume_output(100);
+        s.handle_timeout(step * 1_500);
+        assert!(s.next_event().unwrap().is_none(), "step {step}");
+    }
+    assert_eq!(s.pending_output(), 4, "the 4-byte header is left");
+    s.consume_output(4);
+    assert_eq!(s.next_deadline(), None, "no timer while nothing waits");
+    s.handle_timeout(100_000);
+    assert!(s.next_event().unwrap().is_none());
+}
+
+#[test]
+fn a_disabled_write_timeout_waits_forever() {
+    let mut s = open_server(Config {
+        write_timeout_ms: None,
+        ..Config::default()
+    });
+    s.send_binary(&[7; 1000]).unwrap();
+    assert_eq!(s.next_deadline(), None);
+    s.handle_timeout(u64::MAX / 2);
+    assert!(s.next_event().unwrap().is_none());
+    assert_eq!(s.pending_output(), 1004);
+}

@@ -234,6 +234,10 @@ impl Connection {
 
     /// Marks the first `n` bytes of [`output`](Self::output) as written.
     pub fn consume_output(&mut self, n: usize) {
+        if n > 0 {
+            // Progress: the write timeout counts from the last bytes the transport took.
+            self.timers.write.stop();
+        }
         self.out_pos = (self.out_pos + n).min(self.output.len());
         if self.out_pos == self.output.len() {
             self.output.clear();
@@ -281,15 +285,37 @@ impl Connection {
     /// called. A timer armed since the last call reports the last time the engine was
     /// given, i.e. "now".
     pub fn next_deadline(&self) -> Option<u64> {
-        self.timers.next_deadline(self.now)
+        let timers = self.timers.next_deadline(self.now);
+        if self.write_timer_due() {
+            return Some(timers.map_or(self.now, |t| t.min(self.now)));
+        }
+        timers
+    }
+
+    /// Whether output waits without a running write timer: the next `handle_timeout` starts
+    /// it (the engine learns the time only there).
+    fn write_timer_due(&self) -> bool {
+        self.timers.write == timers::Timer::Off
+            && self.pending_output() > 0
+            && self.config.write_timeout_ms.is_some()
     }
 
     /// Advances the engine's clock to `now` (ms) and fires due timers: a handshake or close
     /// timeout fails the connection (`Error::Timeout` from `next_event`), a keepalive
-    /// interval sends a ping, a missing pong or idle timeout fails the connection (1006).
+    /// interval sends a ping, a missing pong or idle timeout fails the connection (1006), and
+    /// output the transport took none of for the write timeout is dropped and fails the
+    /// connection (`Error::Timeout(Write)`: the peer is not reading, so no close frame).
+    ///
+    /// Adapters call this before they wait on the transport, in either direction: that is
+    /// also when the write timeout starts counting for output queued since the last call.
     pub fn handle_timeout(&mut self, now: u64) {
         self.now = self.now.max(now);
         let now = self.now;
+        if self.pending_output() == 0 {
+            self.timers.write.stop();
+        } else if self.timers.write == timers::Timer::Off {
+            self.timers.write.arm(self.config.write_timeout_ms);
+        }
         for t in self.timers.all() {
             t.anchor(now);
         }
@@ -309,6 +335,13 @@ impl Connection {
         }
         if self.timers.idle.fire(now) && self.state != State::Closed {
             self.fail_with(Error::Timeout(TimeoutKind::Idle));
+        }
+        if self.timers.write.fire(now) && self.pending_output() > 0 {
+            self.fail_with(Error::Timeout(TimeoutKind::Write));
+            // Nobody will read them; holding them would only pin memory.
+            self.output = Vec::new();
+            self.out_pos = 0;
+            self.pending_pong = None;
         }
         if self.timers.keepalive.fire(now) && self.state == State::Open {
             self.write_frame(true, OpCode::Ping, 0, b"");

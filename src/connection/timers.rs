@@ -58,16 +58,19 @@ pub(crate) struct Timers {
     pub(crate) keepalive: Timer,
     pub(crate) pong: Timer,
     pub(crate) idle: Timer,
+    /// Output pending and not taken by the transport (re-armed by every bit of progress).
+    pub(crate) write: Timer,
 }
 
 impl Timers {
-    pub(crate) fn all(&mut self) -> [&mut Timer; 5] {
+    pub(crate) fn all(&mut self) -> [&mut Timer; 6] {
         [
             &mut self.handshake,
             &mut self.close,
             &mut self.keepalive,
             &mut self.pong,
             &mut self.idle,
+            &mut self.write,
         ]
     }
 
@@ -78,6 +81,7 @@ impl Timers {
             self.keepalive,
             self.pong,
             self.idle,
+            self.write,
         ]
         .iter()
         .filter_map(|t| t.deadline(now))

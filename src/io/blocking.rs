@@ -9,9 +9,9 @@ use super::{ClientStream, Transport};
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::Config;
 use crate::connection::{AcceptFn, Connection, State};
-use crate::error::Error;
 #[cfg(not(feature = "rustls"))]
 use crate::error::TlsError;
+use crate::error::{Error, TimeoutKind};
 use crate::event::{Event, Fragment, Message, MessageKind, OpenInfo};
 use crate::handshake::ClientRequest;
 
@@ -33,6 +33,9 @@ pub struct WebSocket<S: Transport> {
     buf: Box<[u8]>,
     started: Instant,
     read_timeout: Option<Option<Duration>>,
+    /// The write timeout last set on the stream, and whether the stream has write timeouts.
+    write_timeout: Option<Option<Duration>>,
+    writes_time_out: bool,
 }
 
 impl WebSocket<ClientStream> {
@@ -138,6 +141,8 @@ impl<S: Transport> WebSocket<S> {
             buf: vec![0; READ_BUFFER].into_boxed_slice(),
             started: Instant::now(),
             read_timeout: None,
+            write_timeout: None,
+            writes_time_out: false,
         };
         match ws.read_event()? {
             Event::Open(info) => Ok((ws, info)),
@@ -253,6 +258,9 @@ impl<S: Transport> WebSocket<S> {
         }
         let mut bufs = &mut slices[..];
         let mut failed = None;
+        // The write timeout counts from the last progress, as for the engine's own output.
+        let mut progress = self.now();
+        self.set_write_timeout(self.write_slice())?;
         while !bufs.is_empty() {
             match self.stream.write_vectored(bufs) {
                 Ok(0) => {
@@ -260,6 +268,7 @@ impl<S: Transport> WebSocket<S> {
                     break;
                 }
                 Ok(n) => {
+                    progress = self.now();
                     // Not past the first slice: this transport writes one slice at a time.
                     let stalled = bufs.len() > 1 && n <= bufs[0].len();
                     IoSlice::advance_slices(&mut bufs, n);
@@ -268,6 +277,7 @@ impl<S: Transport> WebSocket<S> {
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if self.writes_time_out && is_timeout(&e) => break,
                 Err(e) => {
                     failed = Some(e);
                     break;
@@ -279,7 +289,14 @@ impl<S: Transport> WebSocket<S> {
         }
         match failed {
             Some(e) => Err(e.into()),
-            None => self.flush(),
+            None => {
+                // Start the engine's write timer at the last progress, so a stall that began
+                // here is not counted twice.
+                if self.conn.pending_output() > 0 {
+                    self.conn.handle_timeout(progress);
+                }
+                self.flush()
+            }
         }
     }
 
@@ -341,17 +358,64 @@ impl<S: Transport> WebSocket<S> {
         &mut self.stream
     }
 
-    /// Writes all pending output to the transport.
+    /// Writes all pending output to the transport, within the write timeout: when the
+    /// transport takes nothing for `write_timeout_ms`, the output is dropped, the connection
+    /// fails and this returns `Error::Timeout(TimeoutKind::Write)` (over a stream without
+    /// write timeouts, see [`Transport::set_write_timeout`], it blocks as the stream does).
     pub fn flush(&mut self) -> Result<(), Error> {
+        let slice = self.write_slice();
+        let mut budget = slice;
         while self.conn.pending_output() > 0 {
+            // Starts (or fires) the engine's write timer: the engine learns the time only here.
+            self.conn.handle_timeout(self.now());
+            if self.conn.pending_output() == 0 {
+                // Only the write timeout drops pending output.
+                return Err(Error::Timeout(TimeoutKind::Write));
+            }
+            self.set_write_timeout(budget)?;
             match self.stream.write(self.conn.output()) {
                 Ok(0) => return Err(io::Error::from(ErrorKind::WriteZero).into()),
-                Ok(n) => self.conn.consume_output(n),
+                Ok(n) => {
+                    self.conn.consume_output(n);
+                    budget = slice;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if self.writes_time_out && is_timeout(&e) => {
+                    // A slice without progress: the engine decides at the top of the loop;
+                    // wait no longer than its deadline next time.
+                    let now = self.now();
+                    let left = self
+                        .conn
+                        .next_deadline()
+                        .map(|d| Duration::from_millis(d.saturating_sub(now).max(1)));
+                    budget = match (left, slice) {
+                        (Some(l), Some(s)) => Some(l.min(s)),
+                        (l, s) => l.or(s),
+                    };
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         self.stream.flush()?;
+        Ok(())
+    }
+
+    /// How long one blocking write may wait: an eighth of the write timeout (at least 10 ms,
+    /// at most the timeout). A blocking write that takes some bytes and then waits returns
+    /// only when its timeout passes, so the time of its progress is known to within one
+    /// slice: waiting the whole write timeout per call could let a dead peer hold a writer
+    /// for twice as long.
+    fn write_slice(&self) -> Option<Duration> {
+        let ms = self.conn.config().write_timeout_ms?;
+        Some(Duration::from_millis((ms / 8).clamp(10.min(ms), ms).max(1)))
+    }
+
+    /// Sets the stream's write timeout unless it is set already.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        if self.write_timeout != Some(timeout) {
+            self.writes_time_out = self.stream.set_write_timeout(timeout)?;
+            self.write_timeout = Some(timeout);
+        }
         Ok(())
     }
 
@@ -410,6 +474,12 @@ impl<S: Transport> WebSocket<S> {
         self.stream.shutdown()?;
         Ok(())
     }
+}
+
+/// A blocking read or write that gave up at its timeout (`WouldBlock` on Unix sockets,
+/// `TimedOut` on Windows).
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 #[cfg(test)]

@@ -80,6 +80,14 @@ impl Transport for ClientStream {
         }
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        match self {
+            ClientStream::Plain(s) => Transport::set_write_timeout(s, timeout),
+            #[cfg(feature = "rustls")]
+            ClientStream::Tls(s) => Transport::set_write_timeout(&mut **s, timeout),
+        }
+    }
+
     fn shutdown(&mut self) -> io::Result<()> {
         match self {
             ClientStream::Plain(s) => Transport::shutdown(s),

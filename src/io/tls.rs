@@ -27,6 +27,10 @@ where
         self.sock.set_read_timeout(timeout)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        self.sock.set_write_timeout(timeout)
+    }
+
     /// Sends TLS close_notify (best effort: the peer may be gone already, which is what a
     /// shutdown wants anyway), then shuts the transport down.
     fn shutdown(&mut self) -> io::Result<()> {

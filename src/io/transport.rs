@@ -15,6 +15,15 @@ pub trait Transport: Read + Write {
     /// stream supports it.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool>;
 
+    /// Bounds how long the next write may block without the stream taking any bytes (`None`:
+    /// forever); a write that times out fails with `WouldBlock` or `TimedOut`. Returns whether
+    /// the stream supports it. The engine's write timeout needs it: over a stream without it,
+    /// a write to a peer that stopped reading blocks until the stream itself gives up.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        let _ = timeout;
+        Ok(false)
+    }
+
     /// Closes the transport in both directions (the server's last step of a close).
     fn shutdown(&mut self) -> io::Result<()> {
         Ok(())
@@ -24,6 +33,11 @@ pub trait Transport: Read + Write {
 impl Transport for TcpStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
         TcpStream::set_read_timeout(self, timeout)?;
+        Ok(true)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        TcpStream::set_write_timeout(self, timeout)?;
         Ok(true)
     }
 
@@ -43,6 +57,11 @@ impl Transport for std::os::unix::net::UnixStream {
         Ok(true)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)?;
+        Ok(true)
+    }
+
     fn shutdown(&mut self) -> io::Result<()> {
         match std::os::unix::net::UnixStream::shutdown(self, Shutdown::Both) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -54,6 +73,10 @@ impl Transport for std::os::unix::net::UnixStream {
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
         (**self).set_read_timeout(timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        (**self).set_write_timeout(timeout)
     }
 
     fn shutdown(&mut self) -> io::Result<()> {
