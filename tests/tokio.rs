@@ -406,3 +406,106 @@ async fn a_bad_request_is_answered_with_an_http_error() {
     .await
     .unwrap();
 }
+
+/// Large server messages go out with vectored writes straight from the caller's buffer; a
+/// write cancelled while the transport is full must leave the rest in the engine's output, so
+/// every message still arrives whole and in order. (A write cancelled before its message was
+/// framed — while earlier output was still waiting — sends nothing: also whole.)
+#[tokio::test]
+async fn cancelled_large_writes_still_deliver_whole_messages() {
+    timeout(LIMIT, async {
+        let (l, url) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            let (mut ws, _) = accept_async(tcp, Config::default()).await.unwrap();
+            let (mut cancelled, mut completed) = (0, Vec::new());
+            for i in 0..6 {
+                let m = payload((4 << 20) + i);
+                match timeout(Duration::from_millis(1), ws.write_binary(&m)).await {
+                    Ok(r) => {
+                        r.unwrap();
+                        completed.push(i);
+                    }
+                    Err(_) => cancelled += 1,
+                }
+            }
+            ws.write_text("end").await.unwrap();
+            assert!(matches!(ws.read().await, Err(Error::Closed)));
+            (cancelled, completed)
+        });
+        let (mut ws, _) = connect_async(&url, Config::default()).await.unwrap();
+        // Let the server fill the socket buffers before anything is read.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut got = Vec::new();
+        loop {
+            match ws.read().await.unwrap() {
+                Message::Binary(b) => {
+                    let i = b.len() - (4 << 20);
+                    assert!(b == payload(b.len()), "message {i} corrupted");
+                    got.push(i);
+                }
+                Message::Text(t) => {
+                    assert_eq!(t, "end");
+                    break;
+                }
+            }
+        }
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        let (cancelled, completed) = server.await.unwrap();
+        assert!(cancelled > 0, "the test must cancel at least one write");
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "in order: {got:?}");
+        assert!(
+            completed.iter().all(|i| got.contains(i)),
+            "{completed:?} written, {got:?} received"
+        );
+        assert!(
+            got.len() > completed.len(),
+            "a cancelled write still went out: {got:?}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
+/// A peer that never reads: once the socket buffers are full, a write waits
+/// `write_timeout_ms` without progress and fails with `Timeout(Write)`, small messages (framed
+/// into the engine's output) and large ones (vectored) alike.
+#[tokio::test]
+async fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
+    timeout(LIMIT, async {
+        for size in [1024, 64 * 1024] {
+            let (l, url) = listener().await;
+            let server = tokio::spawn(async move {
+                let (tcp, _) = l.accept().await.unwrap();
+                let cfg = Config {
+                    write_timeout_ms: Some(300),
+                    ..Config::default()
+                };
+                let (mut ws, _) = accept_async(tcp, cfg).await.unwrap();
+                let m = payload(size);
+                for _ in 0..(64 << 20) / size {
+                    let started = std::time::Instant::now();
+                    if let Err(e) = ws.write_binary(&m).await {
+                        let after = ws.write_binary(b"more").await;
+                        return (e, started.elapsed(), after);
+                    }
+                }
+                panic!("64 MiB written to a peer that never reads");
+            });
+            // Connected, then never read (kept open until the server gives up).
+            let (_ws, _) = connect_async(&url, Config::default()).await.unwrap();
+            let (e, stalled, after) = server.await.unwrap();
+            assert!(
+                matches!(e, Error::Timeout(TimeoutKind::Write)),
+                "{size}: {e:?}"
+            );
+            assert!(
+                stalled >= Duration::from_millis(290) && stalled < Duration::from_millis(1500),
+                "{size}: {stalled:?}"
+            );
+            assert!(matches!(after, Err(Error::Usage(_))), "{size}: {after:?}");
+        }
+    })
+    .await
+    .unwrap();
+}

@@ -4,7 +4,7 @@
 //! answers pings and runs the close procedure; this only pumps.
 
 use std::future::Future;
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -12,7 +12,7 @@ use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::time::{Instant, Sleep};
 
 use crate::connection::{Connection, State};
-use crate::error::Error;
+use crate::error::{Error, TimeoutKind};
 use crate::event::Event;
 
 const READ_BUFFER: usize = 64 * 1024;
@@ -116,22 +116,110 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
 
     /// Writes all pending output, then flushes the transport. Ready only when the
     /// transport has taken every byte: this is the write side's back-pressure.
+    ///
+    /// While the transport takes nothing, the engine's timers run here too (keepalive, the
+    /// write timeout...): output that waits `write_timeout_ms` without progress is dropped
+    /// and this fails with `Error::Timeout(Write)`.
     pub(crate) fn poll_flush_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         while self.conn.pending_output() > 0 {
             if self.shut {
                 return Poll::Ready(Err(io::Error::from(ErrorKind::NotConnected).into()));
             }
-            match ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.output())) {
-                Ok(0) => return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into())),
-                Ok(n) => self.conn.consume_output(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e.into())),
+            match Pin::new(&mut self.stream).poll_write(cx, self.conn.output()) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into()))
+                }
+                Poll::Ready(Ok(n)) => self.conn.consume_output(n),
+                Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => {
+                    // Stalled: this is when the write timeout starts (or fires).
+                    self.conn.handle_timeout(self.now());
+                    if self.conn.pending_output() == 0 {
+                        // Only the write timeout drops pending output.
+                        return Poll::Ready(Err(Error::Timeout(TimeoutKind::Write)));
+                    }
+                    ready!(self.poll_deadline(cx));
+                    // A timer is due: the next pass fires it.
+                }
             }
         }
         if self.shut {
             return Poll::Ready(Ok(()));
         }
         Poll::Ready(ready!(Pin::new(&mut self.stream).poll_flush(cx)).map_err(Error::from))
+    }
+
+    /// Writes a whole message that [`Connection::send_unbuffered`] accounted for: each frame
+    /// header from `headers` followed by its slice of `data`, with vectored writes, no copy.
+    /// Whatever the transport does not take at once (it is full, or fails) goes into the
+    /// engine's output before this returns, so the message is never half-owned by a
+    /// cancelled future: the ordinary flush path (back-pressure, timers) sends the rest.
+    pub(crate) fn poll_write_frames(
+        &mut self,
+        cx: &mut Context<'_>,
+        headers: &[u8],
+        frames: &[(usize, usize)],
+        data: &[u8],
+    ) -> Result<(), Error> {
+        let mut slices = Vec::with_capacity(frames.len() * 2);
+        let (mut h, mut p) = (0, 0);
+        for &(hl, pl) in frames {
+            slices.push(IoSlice::new(&headers[h..h + hl]));
+            slices.push(IoSlice::new(&data[p..p + pl]));
+            h += hl;
+            p += pl;
+        }
+        let mut bufs = &mut slices[..];
+        let mut failed = None;
+        while !bufs.is_empty() && !self.shut {
+            match Pin::new(&mut self.stream).poll_write_vectored(cx, bufs) {
+                Poll::Ready(Ok(0)) => {
+                    failed = Some(io::Error::from(ErrorKind::WriteZero));
+                    break;
+                }
+                Poll::Ready(Ok(n)) => IoSlice::advance_slices(&mut bufs, n),
+                Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        for b in bufs.iter() {
+            self.conn.queue_unbuffered_rest(b);
+        }
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the transport writes several slices per call (else the vectored path would
+    /// cost one call per slice).
+    pub(crate) fn writes_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    /// Ready when the engine's next deadline has passed; registers the timer otherwise.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.conn.next_deadline() {
+            None => {
+                self.sleep_at = None;
+                Poll::Pending
+            }
+            Some(at) => {
+                if self.sleep_at != Some(at) {
+                    let when = self.started + std::time::Duration::from_millis(at);
+                    self.sleep.as_mut().reset(when);
+                    self.sleep_at = Some(at);
+                }
+                ready!(self.sleep.as_mut().poll(cx));
+                self.sleep_at = None;
+                Poll::Ready(())
+            }
+        }
     }
 
     /// One step of input: fires due timers, pushes out what they queued, then waits for
@@ -172,23 +260,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
             Poll::Pending => {}
         }
-        match self.conn.next_deadline() {
-            None => {
-                self.sleep_at = None;
-                Poll::Pending
-            }
-            Some(at) => {
-                if self.sleep_at != Some(at) {
-                    let when = self.started + std::time::Duration::from_millis(at);
-                    self.sleep.as_mut().reset(when);
-                    self.sleep_at = Some(at);
-                }
-                ready!(self.sleep.as_mut().poll(cx));
-                self.sleep_at = None;
-                // Due: the next pass fires the timer.
-                Poll::Ready(Ok(()))
-            }
-        }
+        ready!(self.poll_deadline(cx));
+        // Due: the next pass fires the timer.
+        Poll::Ready(Ok(()))
     }
 
     /// After the close handshake: flush the reply, wait (client) for the server to close,

@@ -9,7 +9,7 @@ use ::tokio::io::{AsyncRead, AsyncWrite};
 use super::core::Core;
 use crate::connection::Connection;
 use crate::error::Error;
-use crate::event::{Event, Fragment, Message};
+use crate::event::{Event, Fragment, Message, MessageKind};
 
 /// How an adapter type reaches its [`Core`]: directly (the whole stream) or through the lock
 /// the halves share.
@@ -68,6 +68,41 @@ pub(crate) async fn send<A: Access>(
 ) -> Result<(), Error> {
     flush(a).await?;
     a.with(|c| frame(&mut c.conn))?;
+    flush(a).await
+}
+
+/// Messages at least this long go out with vectored writes from the caller's buffer when the
+/// engine allows it (see [`Connection::send_unbuffered`]); below it one copy costs less.
+const VECTORED_MIN: usize = 16 * 1024;
+
+/// [`send`] for a whole message: a large one, when the engine allows it (a server without
+/// compression) and the transport writes vectored, is written straight from `data` with its
+/// frame headers; what the transport does not take at once is copied into the engine's output
+/// and flushed as usual. The bytes on the wire are the same either way.
+pub(crate) async fn send_message<A: Access>(
+    a: &mut A,
+    kind: MessageKind,
+    data: &[u8],
+) -> Result<(), Error> {
+    if data.len() < VECTORED_MIN || !a.with(|c| c.writes_vectored()) {
+        return send(a, |c| c.send_message(kind, data)).await;
+    }
+    flush(a).await?;
+    let (mut headers, mut frames) = (Vec::new(), Vec::new());
+    if !a.with(|c| {
+        c.conn
+            .send_unbuffered(kind, data, &mut headers, &mut frames)
+    })? {
+        return send(a, |c| c.send_message(kind, data)).await;
+    }
+    // No await between accounting for the message and this first write: whatever it does not
+    // write is in the engine's output when it returns, so cancelling here loses nothing.
+    poll_fn(|cx| {
+        a.poll_with(cx, |c, cx| {
+            Poll::Ready(c.poll_write_frames(cx, &headers, &frames, data))
+        })
+    })
+    .await?;
     flush(a).await
 }
 

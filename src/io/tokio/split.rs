@@ -151,17 +151,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// Sends a whole message.
     pub async fn write(&mut self, message: &Message) -> Result<(), Error> {
-        ops::send(&mut self.0, |c| c.send(message)).await
+        ops::send_message(&mut self.0, message.kind(), message.as_bytes()).await
     }
 
     /// Sends a whole text message.
     pub async fn write_text(&mut self, text: &str) -> Result<(), Error> {
-        ops::send(&mut self.0, |c| c.send_text(text)).await
+        ops::send_message(&mut self.0, MessageKind::Text, text.as_bytes()).await
     }
 
     /// Sends a whole binary message.
     pub async fn write_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        ops::send(&mut self.0, |c| c.send_binary(data)).await
+        ops::send_message(&mut self.0, MessageKind::Binary, data).await
     }
 
     /// Sends part of a message; `fin` ends it.

@@ -94,17 +94,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Sends a whole message.
     pub async fn write(&mut self, message: &Message) -> Result<(), Error> {
-        ops::send(self, |c| c.send(message)).await
+        ops::send_message(self, message.kind(), message.as_bytes()).await
     }
 
     /// Sends a whole text message.
     pub async fn write_text(&mut self, text: &str) -> Result<(), Error> {
-        ops::send(self, |c| c.send_text(text)).await
+        ops::send_message(self, MessageKind::Text, text.as_bytes()).await
     }
 
     /// Sends a whole binary message.
     pub async fn write_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        ops::send(self, |c| c.send_binary(data)).await
+        ops::send_message(self, MessageKind::Binary, data).await
     }
 
     /// Sends part of a message; `fin` ends it.
