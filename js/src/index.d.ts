@@ -16,6 +16,11 @@ export interface WebSocketOptions {
   keepaliveInterval?: number | null;
   /** Fail (1006) when no pong follows a keepalive ping within this many ms (default 20 000). */
   keepaliveTimeout?: number;
+  /** Fail (1006) when nothing arrives for this many ms (default: never). */
+  idleTimeout?: number | null;
+  /** Fail (1006) when outgoing bytes wait this many ms without the transport writing any,
+   *  e.g. a peer that stopped reading (default 30 000; null or negative: never). */
+  writeTimeout?: number | null;
   /** Payload bytes per frame for outgoing messages; 0 (default): one frame per message. */
   frameSize?: number;
   /** The `Origin` header to send (none by default). */
@@ -147,6 +152,8 @@ export interface ServerOptions {
   closeTimeout?: number | null;
   keepaliveInterval?: number | null;
   keepaliveTimeout?: number;
+  idleTimeout?: number | null;
+  writeTimeout?: number | null;
   frameSize?: number;
 }
 

@@ -218,19 +218,36 @@ export class Session {
         if (engine.pendingOutput === 0) break;
         const chunk = engine.takeOutput(WRITE_CHUNK);
         const n = chunk.byteLength;
-        const more = this.#transport.write(chunk, () => {
-          if (!this.#finished) engine.written(n);
-        });
-        if (!more) await this.#transport.ready();
+        const more = this.#transport.write(chunk, () => this.#written(n));
+        if (!more) {
+          this.#arm(); // the write timeout runs while the transport pushes back
+          await this.#transport.ready();
+        }
       }
     } finally {
       this.#writing = false;
     }
+    // Bytes the transport holds count for the engine's write timeout: start its clock.
+    if (!this.#finished && engine.inFlight > 0) this.#arm();
     this.#maybeFinish();
   }
 
+  /** The transport wrote `n` taken bytes: the engine lets go of them (its write timeout
+   *  restarts). With more still waiting, the timers are re-checked; with none, a finished
+   *  close may end the connection now. */
+  #written(n) {
+    if (this.#finished) return;
+    const engine = this.#engine;
+    engine.written(n);
+    if (engine.inFlight > 0 || engine.pendingOutput > 0) this.#arm();
+    else this.#maybeFinish();
+  }
+
   #maybeFinish() {
-    if (this.#finished || this.#writing) return;
+    if (this.#finished) return;
+    // A write loop waits for the transport to drain, which after a write timeout (the engine
+    // let go of bytes the transport still holds) it never will: finish anyway.
+    if (this.#writing && !(this.#engine.inFlight > 0 && this.#engine.shouldClose)) return;
     // A failure before the transport exists (a handshake timeout while dialing) has
     // nothing to flush.
     if (this.#dead || this.#engine.shouldClose || (this.#failure && !this.#transport)) this.#finish();
@@ -256,6 +273,9 @@ export class Session {
       at = this.#engine.nextDeadline();
     }
     if (at === this.#timerAt) return;
+    // A wake earlier than needed only re-checks: keep it rather than reset a timer for every
+    // write (each write moves the write timeout's deadline a little later).
+    if (at >= 0 && this.#timer !== null && this.#timerAt <= at) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = at;
@@ -275,8 +295,10 @@ export class Session {
     const t = this.#transport;
     // A failed engine may still have a close frame or an HTTP error in flight: close()
     // ends our side after the queued writes; only a dead transport is dropped.
+    // Bytes the transport still holds after a failure (a write timeout: the peer stopped
+    // reading) would keep a graceful close waiting forever.
     if (t) {
-      if (this.#dead) t.destroy();
+      if (this.#dead || (this.#failure && this.#engine.inFlight > 0)) t.destroy();
       else t.close();
     }
     const info = {

@@ -406,6 +406,8 @@ export function makeOptions(Options, o = {}) {
   if (o?.handshakeTimeout !== undefined) opts.setHandshakeTimeout(o.handshakeTimeout ?? -1);
   if (o?.closeTimeout !== undefined) opts.setCloseTimeout(o.closeTimeout ?? -1);
   if (o?.keepaliveInterval !== undefined) opts.setKeepalive(o.keepaliveInterval ?? -1, o.keepaliveTimeout ?? -1);
+  if (o?.idleTimeout !== undefined) opts.setIdleTimeout(o.idleTimeout ?? -1);
+  if (o?.writeTimeout !== undefined) opts.setWriteTimeout(o.writeTimeout ?? -1);
   if (o?.frameSize !== undefined) opts.setFrameSize(o.frameSize);
   return opts;
 }

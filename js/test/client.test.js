@@ -436,3 +436,39 @@ test("native echo server: text, binary, compression", async () => {
   assert.equal(ev.code, 1000);
   assert.equal(ev.wasClean, true);
 });
+
+test("a peer that stops reading: the write timeout fails the connection (1006)", async () => {
+  const { createHash } = await import("node:crypto");
+  // Answers the handshake, then never reads again: the kernel buffers fill and stay full.
+  const server = await rawServer((sock) => {
+    let head = "";
+    const onData = (b) => {
+      head += b.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      sock.off("data", onData);
+      sock.pause();
+      const key = /sec-websocket-key:\s*(\S+)/i.exec(head)[1];
+      const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    };
+    sock.on("data", onData);
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, [], { writeTimeout: 300, perMessageDeflate: false });
+    await once(ws, "open");
+    const errors = [];
+    ws.onerror = (e) => errors.push(e);
+    const started = Date.now();
+    // 32 MiB: more than loopback's socket buffers on both sides can hold.
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < 32; i++) ws.send(chunk);
+    const ev = await once(ws, "close", 15000);
+    assert.equal(ev.code, 1006);
+    assert.equal(ev.wasClean, false);
+    assert.equal(errors.length, 1);
+    assert.ok(Date.now() - started < 10000, `${Date.now() - started} ms`);
+    assert.equal(ws.bufferedAmount, 0);
+  } finally {
+    server.close();
+  }
+});

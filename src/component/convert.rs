@@ -192,6 +192,7 @@ pub(super) fn error(e: Error) -> wit::Error {
             TimeoutKind::Close => wit::TimeoutKind::Close,
             TimeoutKind::Keepalive => wit::TimeoutKind::Keepalive,
             TimeoutKind::Idle => wit::TimeoutKind::Idle,
+            TimeoutKind::Write => wit::TimeoutKind::Write,
         }),
         Error::Closed => wit::Error::Closed,
         Error::Io(e) => wit::Error::Io(e.to_string()),

@@ -32,8 +32,9 @@
 //!
 //! # Output and `bufferedAmount`
 //!
-//! [`Engine::take_output`] hands over everything pending and [`Engine::written`] reports
-//! how much of it the transport has accepted. Messages are counted in
+//! [`Engine::take_output`] hands over pending output and [`Engine::written`] reports how
+//! much of it the transport has accepted; only then does the engine let go of those bytes
+//! (so its write timeout measures the transport, not JS). Messages are counted in
 //! [`Engine::buffered_amount`] (payload bytes, as WHATWG defines it) from the moment they
 //! are sent until the transport has accepted the last byte of their frames.
 
@@ -239,11 +240,15 @@ impl Engine {
 
     /// Takes up to `max` pending output bytes (to write to the transport in order). A
     /// bounded chunk keeps `bufferedAmount` moving as a slow transport accepts data.
+    ///
+    /// The bytes stay in the engine's output until [`written`](Self::written) reports them:
+    /// until then the engine counts them as pending, so its write timeout sees a transport
+    /// that stopped taking bytes (a peer that stopped reading) even though JS already holds
+    /// them.
     #[wasm_bindgen(js_name = takeOutput)]
     pub fn take_output(&mut self, max: usize) -> Vec<u8> {
-        let out = self.conn.output();
+        let out = &self.conn.output()[self.in_flight().min(self.conn.pending_output())..];
         let out = out[..out.len().min(max.max(1))].to_vec();
-        self.conn.consume_output(out.len());
         self.taken += out.len() as u64;
         out
     }
@@ -251,12 +256,21 @@ impl Engine {
     /// Bytes waiting in the engine's output (not yet taken).
     #[wasm_bindgen(getter, js_name = pendingOutput)]
     pub fn pending_output(&self) -> f64 {
-        self.conn.pending_output() as f64
+        self.conn.pending_output().saturating_sub(self.in_flight()) as f64
+    }
+
+    /// Bytes taken and not yet reported written (what the transport still holds).
+    #[wasm_bindgen(getter, js_name = inFlight)]
+    pub fn in_flight_bytes(&self) -> f64 {
+        self.in_flight() as f64
     }
 
     /// Reports that the transport accepted `n` more of the bytes taken.
     pub fn written(&mut self, n: f64) {
-        self.written = (self.written + n as u64).min(self.taken);
+        let n = (n as u64).min(self.taken - self.written);
+        self.written += n;
+        // After a write timeout the engine dropped its output: nothing left to consume.
+        self.conn.consume_output(n as usize);
         while let Some(&(end, len)) = self.marks.front() {
             if end > self.written {
                 break;
@@ -348,8 +362,14 @@ impl Engine {
         }
     }
 
+    /// Bytes taken by JS and not yet reported written: the front of the engine's output.
+    fn in_flight(&self) -> usize {
+        (self.taken - self.written) as usize
+    }
+
     fn mark(&mut self, payload: usize) {
-        let end = self.taken + self.conn.pending_output() as u64;
+        // Taken bytes are still in the engine's output until written.
+        let end = self.written + self.conn.pending_output() as u64;
         self.buffered += payload as u64;
         self.marks.push_back((end, payload as u64));
     }

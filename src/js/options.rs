@@ -88,6 +88,21 @@ impl Options {
         }
     }
 
+    /// Write timeout in ms: the connection fails (1006) when bytes wait this long without
+    /// the transport writing any (a peer that stopped reading); negative disables (default
+    /// 30 000).
+    #[wasm_bindgen(js_name = setWriteTimeout)]
+    pub fn set_write_timeout(&mut self, v: f64) {
+        self.config.write_timeout_ms = ms(v);
+    }
+
+    /// Idle timeout in ms: the connection fails (1006) when nothing arrives for this long;
+    /// negative disables (default: off).
+    #[wasm_bindgen(js_name = setIdleTimeout)]
+    pub fn set_idle_timeout(&mut self, v: f64) {
+        self.config.idle_timeout_ms = ms(v);
+    }
+
     /// Payload bytes per outgoing frame (`write_buffer_bytes`); 0 sends each message as one
     /// frame (`auto_fragment` off).
     #[wasm_bindgen(js_name = setFrameSize)]
