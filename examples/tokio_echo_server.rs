@@ -4,6 +4,9 @@
 //! [deflate flags]`
 //!
 //! permessage-deflate is accepted unless `--no-deflate`; see `support/args.rs` for the flags.
+//! `--threads N` runs a multi-thread runtime with N workers; the default is one thread (a
+//! current-thread runtime, as fastwebsockets' echo server), which also serves many
+//! connections: every task waits on epoll, none blocks a thread.
 
 #[path = "support/args.rs"]
 mod args;
@@ -12,11 +15,27 @@ use tokio::net::TcpListener;
 use wsengine::io::tokio::accept_async;
 use wsengine::Error;
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let addr = args::arg(&args, "--addr").unwrap_or("127.0.0.1:9002");
-    let config = args::config_from_args(&args);
+    let threads: usize = args::arg(&args, "--threads")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let runtime = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(serve(&args))
+}
+
+async fn serve(args: &[String]) -> std::io::Result<()> {
+    let addr = args::arg(args, "--addr").unwrap_or("127.0.0.1:9002");
+    let config = args::config_from_args(args);
     let listener = TcpListener::bind(addr).await?;
     println!(
         "tokio echo server listening on ws://{}",

@@ -898,11 +898,24 @@ fn throughput_table(t: &Table, group: &str, goals: &[(&str, f64)], md: &mut Stri
 
 /// Goals over a group: wsengine ÷ peer ≥ min at every case.
 fn ratio_goal(t: &Table, group: &str, peer: &str, min: f64, what: &str, why: &'static str) -> Goal {
+    ratio_goal_of(t, group, "wsengine", peer, min, what, why)
+}
+
+/// The lowest ratio `ours ÷ peer` over every case of `group`, against `min`.
+fn ratio_goal_of(
+    t: &Table,
+    group: &str,
+    ours: &str,
+    peer: &str,
+    min: f64,
+    what: &str,
+    why: &'static str,
+) -> Goal {
     let mut worst: Option<(f64, String)> = None;
     let mut n = 0;
     for (size, kind) in t.cases(group) {
         if let (Some(a), Some(b)) = (
-            t.rate(group, "wsengine", size, &kind),
+            t.rate(group, ours, size, &kind),
             t.rate(group, peer, size, &kind),
         ) {
             n += 1;
@@ -1140,11 +1153,32 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
         "Loopback echo: no worse than tungstenite",
         WHY_ECHO,
     ));
+    goals.push(ratio_goal_of(
+        &t,
+        "echo",
+        "tokio:wsengine",
+        "fastwebsockets",
+        1.0,
+        "Loopback echo, tokio adapter (issue 9): ≥ fastwebsockets (also tokio) at every size",
+        WHY_ECHO,
+    ));
     let conns: Vec<String> = t
         .groups()
         .into_iter()
         .filter(|g| g.starts_with("echo.conns"))
         .collect();
+    for g in &conns {
+        let n = g.trim_start_matches("echo.conns");
+        goals.push(ratio_goal_of(
+            &t,
+            g,
+            "tokio:wsengine",
+            "fastwebsockets",
+            1.0,
+            &format!("{n} connections, tokio adapter: ≥ fastwebsockets (same I/O model)"),
+            WHY_ECHO,
+        ));
+    }
     for g in &conns {
         let n = g.trim_start_matches("echo.conns");
         let _ = write!(
