@@ -160,3 +160,22 @@ fn a_disabled_write_timeout_waits_forever() {
     assert!(s.next_event().unwrap().is_none());
     assert_eq!(s.pending_output(), 1004);
 }
+
+#[test]
+fn a_write_timeout_after_a_failure_drops_the_close_frame_without_a_second_error() {
+    let mut s = open_server(Config {
+        write_timeout_ms: Some(1_000),
+        ..Config::default()
+    });
+    s.handle_timeout(0);
+    // An unmasked client frame: 1002, and a close frame waits in the output.
+    s.receive(&[0x81, 0x02, b'h', b'i']);
+    assert!(matches!(s.next_event(), Err(Error::Protocol(_))));
+    assert!(s.pending_output() > 0);
+    assert!(!s.should_close(), "the close frame is still to be written");
+    s.handle_timeout(10);
+    s.handle_timeout(1_010);
+    assert_eq!(s.pending_output(), 0);
+    assert!(s.should_close());
+    assert!(matches!(s.next_event(), Ok(None)), "one error per connection");
+}

@@ -337,7 +337,13 @@ impl Connection {
             self.fail_with(Error::Timeout(TimeoutKind::Idle));
         }
         if self.timers.write.fire(now) && self.pending_output() > 0 {
-            self.fail_with(Error::Timeout(TimeoutKind::Write));
+            if self.state == State::Closed {
+                // Already over (a failure's close frame, or the close reply, was waiting):
+                // its outcome was reported; only stop waiting for the transport.
+                self.failed = true;
+            } else {
+                self.fail_with(Error::Timeout(TimeoutKind::Write));
+            }
             // Nobody will read them; holding them would only pin memory.
             self.output = Vec::new();
             self.out_pos = 0;
