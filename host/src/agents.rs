@@ -6,7 +6,9 @@ use anyhow::{anyhow, Result};
 use wasmtime::component::{Component, ResourceAny};
 use wasmtime::Store;
 use wsengine_host::websocket::Websocket;
-use wsengine_host::{compression, options, websocket_async, Ctx, Message, Options, Runtime, WsError};
+use wsengine_host::{
+    compression, options, websocket_async, Ctx, Message, Options, Runtime, WsError,
+};
 
 fn with_deflate(deflate: bool) -> Options {
     let mut o = options();
@@ -86,7 +88,12 @@ async fn echo_async(
 /// [`echo_server`] through the async bindings: run it on a current-thread tokio runtime, so
 /// that the component's waits on its sockets are this thread's own (no wake-up handed over
 /// from wasmtime-wasi's background runtime for every read).
-pub async fn echo_server_async(rt: &Runtime, c: &Component, addr: &str, deflate: bool) -> Result<()> {
+pub async fn echo_server_async(
+    rt: &Runtime,
+    c: &Component,
+    addr: &str,
+    deflate: bool,
+) -> Result<()> {
     let (mut store, w) = rt.websocket_async(c).await?;
     let server = w.wsengine_websocket_server().listener();
     let listener = server

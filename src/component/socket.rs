@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use super::convert::{self, error};
 use super::exports::wsengine::websocket::sockets::{self as wit, Websocket};
+use super::gather::Gather;
 use super::transport::{self, Input, Transport};
 use super::wasi::clocks::monotonic_clock::Instant;
 use super::wasi::io::poll::Pollable;
@@ -30,8 +31,8 @@ pub(super) struct Socket {
     /// What `subscribe` took from the engine to learn whether a read can go on without
     /// waiting; the next read returns it first.
     ahead: Option<Result<Event, Error>>,
-    /// Where `send_message` gathers a large message's frames for the transport (at most
-    /// `transport::GATHER_CHUNK` bytes, reused).
+    /// Where `send_message` gathers a large message's frames for the transport (one
+    /// `gather::CHUNK`, reused).
     scratch: Vec<u8>,
 }
 
@@ -138,7 +139,8 @@ impl Socket {
                     h += hl;
                     p += pl;
                 }
-                let (mut written, r) = self.io.write_gather(&parts, &mut self.scratch);
+                let mut gather = Gather::new(&parts);
+                let (mut written, r) = self.io.write_gather(&mut gather, &mut self.scratch);
                 if r.is_err() {
                     // The engine counts the message as sent: what did not go out goes into its
                     // output, so a later flush keeps the bytes and their order.

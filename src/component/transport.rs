@@ -2,6 +2,7 @@
 //! to when the component made the connection itself; with feature `component-tls`, TLS
 //! (rustls) over them for `wss://`.
 
+use super::gather::Gather;
 use super::wasi::clocks::monotonic_clock;
 use super::wasi::io::poll::{self, Pollable};
 use super::wasi::io::streams::{InputStream, OutputStream, StreamError};
@@ -33,9 +34,6 @@ impl ReadSize {
         }
     }
 }
-
-/// Bytes per write of [`Transport::write_gather`]: what wasmtime-wasi accepts per write.
-pub(super) const GATHER_CHUNK: usize = 64 * 1024;
 
 /// What one read brought.
 pub(super) enum Input {
@@ -69,8 +67,7 @@ pub(super) struct Transport {
     /// The last read drained the stream (it brought less than asked), so the next one
     /// would most likely find nothing: wait in the host at once instead of asking first.
     drained: bool,
-    /// Bytes the output stream accepts without another `check-write` (its last answer,
-    /// less what was written since).
+    /// What the last `check-write` permitted for the next `write`, if no write came since.
     room: u64,
     /// TLS over the streams, once `start_tls` has completed its handshake.
     #[cfg(feature = "component-tls")]
@@ -239,32 +236,19 @@ impl Transport {
         self.write_raw(data)
     }
 
-    /// Writes the concatenation of `parts` (frame headers and slices of a message's
-    /// payload), gathered into chunks of [`GATHER_CHUNK`] bytes in `scratch`: each write call
-    /// to the host carries a full chunk, however small the parts, and nothing grows with the
-    /// message. Returns how many bytes went out, and the error that stopped it, if any.
+    /// Writes what `gather` holds, chunk by chunk through `scratch` (see [`Gather`]).
+    /// Returns how many bytes went out, and the error that stopped it, if any.
     pub(super) fn write_gather(
         &mut self,
-        parts: &[&[u8]],
+        gather: &mut Gather<'_>,
         scratch: &mut Vec<u8>,
     ) -> (usize, Result<(), Error>) {
         let mut written = 0;
-        let mut parts = parts.iter().copied().filter(|p| !p.is_empty());
-        let mut part: &[u8] = parts.next().unwrap_or(&[]);
         loop {
-            scratch.clear();
-            while scratch.len() < GATHER_CHUNK && !part.is_empty() {
-                let n = part.len().min(GATHER_CHUNK - scratch.len());
-                scratch.extend_from_slice(&part[..n]);
-                part = &part[n..];
-                if part.is_empty() {
-                    part = parts.next().unwrap_or(&[]);
-                }
-            }
-            if scratch.is_empty() {
+            let mut chunk = gather.next_chunk(scratch);
+            if chunk.is_empty() {
                 return (written, Ok(()));
             }
-            let mut chunk = &scratch[..];
             while !chunk.is_empty() {
                 match self.write(chunk) {
                     Ok(n) => {
@@ -288,8 +272,8 @@ impl Transport {
     }
 
     /// Writes as much of `data` as the output stream takes now (at least one byte, waiting
-    /// for room if there is none). `check-write` is asked only when the room it last
-    /// reported is used up.
+    /// for room if there is none). The `check-write` that ended the last flush already
+    /// says how much the next write may take; only later writes ask again.
     fn write_raw(&mut self, data: &[u8]) -> Result<usize, Error> {
         let output = self
             .output
@@ -304,8 +288,10 @@ impl Transport {
         let n = data
             .len()
             .min(usize::try_from(self.room).unwrap_or(usize::MAX));
+        // What `check-write` permits is for the next `write` call only (wasmtime's TCP
+        // streams trap on a second one).
+        self.room = 0;
         output.write(&data[..n]).map_err(stream_error)?;
-        self.room -= n as u64;
         Ok(n)
     }
 
@@ -317,7 +303,7 @@ impl Transport {
     /// `flush`, then `check-write` until it reports room again (which `wasi:io` only does
     /// once the flush is complete): in the common case, where the host wrote the bytes out
     /// at once, two calls that never wait — where `blocking-flush` always enters the host's
-    /// waiting machinery. The room it reports is kept for the next write.
+    /// waiting machinery. What it permits is kept for the next write.
     fn flush_raw(&mut self) -> Result<(), Error> {
         let Some(output) = self.output.as_ref() else {
             return Ok(());
