@@ -6,7 +6,9 @@ use anyhow::{anyhow, Result};
 use wasmtime::component::{Component, ResourceAny};
 use wasmtime::Store;
 use wsengine_host::websocket::Websocket;
-use wsengine_host::{compression, options, Ctx, Message, Options, Runtime, WsError};
+use wsengine_host::{
+    compression, options, websocket_async, Ctx, Message, Options, Runtime, WsError,
+};
 
 fn with_deflate(deflate: bool) -> Options {
     let mut o = options();
@@ -51,6 +53,60 @@ pub fn echo_server(rt: &Runtime, c: &Component, addr: &str, deflate: bool) -> Re
         match server.call_accept(&mut store, listener)? {
             Ok((ws, _)) => {
                 if let Err(e) = echo(&mut store, &w, ws) {
+                    eprintln!("{e}");
+                }
+            }
+            Err(e) => eprintln!("accept: {e:?}"),
+        }
+    }
+}
+
+/// [`echo`] through the async bindings.
+async fn echo_async(
+    store: &mut Store<Ctx>,
+    w: &websocket_async::Websocket,
+    ws: ResourceAny,
+) -> Result<()> {
+    let sockets = w.wsengine_websocket_sockets().websocket();
+    let result = loop {
+        match sockets.call_read(&mut *store, ws).await? {
+            Ok(m) => {
+                if let Err(e) = sockets.call_write(&mut *store, ws, &m).await? {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    ws.resource_drop_async(&mut *store).await?;
+    match result {
+        Err(WsError::Closed) | Ok(()) => Ok(()),
+        Err(e) => Err(anyhow!("connection ended: {e:?}")),
+    }
+}
+
+/// [`echo_server`] through the async bindings: run it on a current-thread tokio runtime, so
+/// that the component's waits on its sockets are this thread's own (no wake-up handed over
+/// from wasmtime-wasi's background runtime for every read).
+pub async fn echo_server_async(
+    rt: &Runtime,
+    c: &Component,
+    addr: &str,
+    deflate: bool,
+) -> Result<()> {
+    let (mut store, w) = rt.websocket_async(c).await?;
+    let server = w.wsengine_websocket_server().listener();
+    let listener = server
+        .call_bind(&mut store, addr, &with_deflate(deflate))
+        .await?
+        .map_err(|e| anyhow!("bind {addr}: {e:?}"))?;
+    let local = server.call_local_address(&mut store, listener).await?;
+    let local = local.map_err(|e| anyhow!("{e:?}"))?;
+    println!("component echo server listening on ws://{local}");
+    loop {
+        match server.call_accept(&mut store, listener).await? {
+            Ok((ws, _)) => {
+                if let Err(e) = echo_async(&mut store, &w, ws).await {
                     eprintln!("{e}");
                 }
             }

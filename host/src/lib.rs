@@ -55,6 +55,21 @@ pub mod websocket {
     });
 }
 
+/// The `websocket` world with async exports over wasmtime-wasi's async `wasi:*` bindings,
+/// for hosts that drive the component from a tokio runtime (see [`Runtime::websocket_async`]).
+pub mod websocket_async {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "websocket",
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings,
+            "wsengine:websocket/types": crate::websocket::wsengine::websocket::types,
+        },
+        exports: { default: async },
+        require_store_data_send: true,
+    });
+}
+
 pub use websocket::wsengine::websocket::types::{
     Compression, Error as WsError, Message, MessageKind, Options, ReadyState,
 };
@@ -114,10 +129,13 @@ impl WasiView for Ctx {
     }
 }
 
-/// A wasmtime engine and a linker with every `wasi:*` 0.2 interface.
+/// A wasmtime engine and linkers with every `wasi:*` 0.2 interface: one with
+/// wasmtime-wasi's sync bindings, one with its async bindings. A compiled component works
+/// with either.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<Ctx>,
+    linker_async: Linker<Ctx>,
 }
 
 impl Runtime {
@@ -132,7 +150,13 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Ok(Runtime { engine, linker })
+        let mut linker_async = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker_async)?;
+        Ok(Runtime {
+            engine,
+            linker,
+            linker_async,
+        })
     }
 
     /// The wasmtime engine (to compile components from bytes).
@@ -187,6 +211,22 @@ impl Runtime {
     pub fn websocket(&self, c: &Component) -> Result<(Store<Ctx>, websocket::Websocket)> {
         let mut store = self.store(&[]);
         let w = websocket::Websocket::instantiate(&mut store, c, &self.linker)?;
+        Ok((store, w))
+    }
+
+    /// Instantiates a component of the `websocket` world for async calls (`call_*` return
+    /// futures). Run them on a tokio runtime: wasmtime-wasi's sockets need one, and on a
+    /// current-thread runtime the guest's waits become waits of that very thread on the
+    /// sockets, where the sync bindings ([`Runtime::websocket`]) hand every wait to a
+    /// background runtime and wake the calling thread from there (see the README's
+    /// component section for what that costs).
+    pub async fn websocket_async(
+        &self,
+        c: &Component,
+    ) -> Result<(Store<Ctx>, websocket_async::Websocket)> {
+        let mut store = self.store(&[]);
+        let w = websocket_async::Websocket::instantiate_async(&mut store, c, &self.linker_async)
+            .await?;
         Ok((store, w))
     }
 

@@ -9,6 +9,8 @@
 mod convert;
 mod engine;
 #[cfg(feature = "component-websocket")]
+mod gather;
+#[cfg(feature = "component-websocket")]
 mod listener;
 #[cfg(feature = "component-websocket")]
 mod net;

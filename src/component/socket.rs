@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use super::convert::{self, error};
 use super::exports::wsengine::websocket::sockets::{self as wit, Websocket};
+use super::gather::Gather;
 use super::transport::{self, Input, Transport};
 use super::wasi::clocks::monotonic_clock::Instant;
 use super::wasi::io::poll::Pollable;
@@ -30,7 +31,14 @@ pub(super) struct Socket {
     /// What `subscribe` took from the engine to learn whether a read can go on without
     /// waiting; the next read returns it first.
     ahead: Option<Result<Event, Error>>,
+    /// Where `send_message` gathers a large message's frames for the transport (one
+    /// `gather::CHUNK`, reused).
+    scratch: Vec<u8>,
 }
+
+/// Messages at least this long are sent without the engine's output buffer (as the blocking
+/// adapter's vectored writes do).
+const UNBUFFERED_MIN: usize = 16 * 1024;
 
 impl Socket {
     /// Runs the opening handshake of `conn` over `io`.
@@ -39,6 +47,7 @@ impl Socket {
             conn,
             io,
             ahead: None,
+            scratch: Vec::new(),
         };
         // Ends with `Open` or an error: the engine's handshake timer bounds the wait.
         loop {
@@ -89,8 +98,11 @@ impl Socket {
     /// Runs due timers, flushes, and feeds one read into the engine (bounded by the next
     /// deadline). False if `wait` is off and nothing had arrived.
     fn fill(&mut self, wait: bool) -> Result<bool, Error> {
-        let now = transport::now_ms();
-        self.conn.handle_timeout(now);
+        // No timer armed: nothing for the clock to fire, so no clock call (one host call
+        // per read saved). A timer armed since the last call shows up as a deadline.
+        if self.conn.next_deadline().is_some() {
+            self.conn.handle_timeout(transport::now_ms());
+        }
         self.flush()?;
         if !self.conn.wants_read() {
             return Ok(true);
@@ -106,17 +118,66 @@ impl Socket {
         Ok(true)
     }
 
+    /// Sends a whole message and flushes it. A large one, when the engine allows it (see
+    /// `Connection::send_unbuffered`), goes out from the caller's buffer, frame headers and
+    /// payload gathered straight into the transport's writes: through the engine's output it
+    /// would be copied into a buffer that grows to the message's size (and is released again
+    /// after a burst) and moved forward as it is written.
+    fn send_message(&mut self, m: &crate::Message) -> Result<(), Error> {
+        let data = m.as_bytes();
+        if data.len() >= UNBUFFERED_MIN {
+            let (mut headers, mut frames) = (Vec::new(), Vec::new());
+            if self
+                .conn
+                .send_unbuffered(m.kind(), data, &mut headers, &mut frames)?
+            {
+                let mut parts = Vec::with_capacity(frames.len() * 2);
+                let (mut h, mut p) = (0, 0);
+                for &(hl, pl) in &frames {
+                    parts.push(&headers[h..h + hl]);
+                    parts.push(&data[p..p + pl]);
+                    h += hl;
+                    p += pl;
+                }
+                let mut gather = Gather::new(&parts);
+                let (mut written, r) = self.io.write_gather(&mut gather, &mut self.scratch);
+                if r.is_err() {
+                    // The engine counts the message as sent: what did not go out goes into its
+                    // output, so a later flush keeps the bytes and their order.
+                    for part in parts {
+                        let skip = written.min(part.len());
+                        written -= skip;
+                        self.conn.queue_unbuffered_rest(&part[skip..]);
+                    }
+                }
+                return r.and_then(|()| self.io.flush());
+            }
+        }
+        self.conn.send(m)?;
+        self.flush()
+    }
+
     /// Writes the engine's pending output. Nothing pending: no call at all, so a stream
     /// that is closed (or shut down after the close) only matters when there is data for it.
     fn flush(&mut self) -> Result<(), Error> {
-        if self.conn.pending_output() == 0 {
+        let out = self.conn.output();
+        if out.is_empty() {
             return Ok(());
         }
-        while self.conn.pending_output() > 0 {
-            let n = self.io.write(self.conn.output())?;
-            self.conn.consume_output(n);
-        }
-        self.io.flush()
+        // Written straight from the slice and consumed once: consuming after every partial
+        // write would have the engine move the rest of a large output forward each time.
+        let mut done = 0;
+        let r = loop {
+            if done == out.len() {
+                break self.io.flush();
+            }
+            match self.io.write(&out[done..]) {
+                Ok(n) => done += n,
+                Err(e) => break Err(e),
+            }
+        };
+        self.conn.consume_output(done);
+        r
     }
 
     /// After the close handshake: flush the reply, wait (client) for the server to close,
@@ -194,8 +255,8 @@ impl wit::GuestWebsocket for WebsocketResource {
 
     fn write(&self, message: Message) -> Result<(), WitError> {
         self.with(|s| {
-            let r = s.conn.send(&convert::from_message(message));
-            s.send(r)
+            let r = s.send_message(&convert::from_message(message));
+            r.map_err(error)
         })
     }
 

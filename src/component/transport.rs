@@ -2,14 +2,38 @@
 //! to when the component made the connection itself; with feature `component-tls`, TLS
 //! (rustls) over them for `wss://`.
 
+use super::gather::Gather;
 use super::wasi::clocks::monotonic_clock;
 use super::wasi::io::poll::{self, Pollable};
 use super::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::wasi::sockets::tcp::{ShutdownType, TcpSocket};
 use crate::Error;
 
-/// Most bytes taken from the input stream per read.
-const READ_CHUNK: u64 = 64 * 1024;
+/// Bounds of the size asked of the input stream per read. wasmtime-wasi allocates (and
+/// zeroes) the whole requested size on every read, even one that finds 20 bytes or none, so
+/// the request follows what reads actually bring (see [`ReadSize`]) instead of always asking
+/// for the most; 64 KiB is also the most wasmtime hands over per read.
+const READ_MIN: u64 = 4 * 1024;
+const READ_MAX: u64 = 64 * 1024;
+
+/// The size of the next read: doubled after a read that filled the request (more is
+/// likely waiting), halved after one that brought less than a quarter of it.
+struct ReadSize(u64);
+
+impl ReadSize {
+    fn next(&self) -> u64 {
+        self.0
+    }
+
+    fn got(&mut self, n: usize) {
+        let n = n as u64;
+        if n >= self.0 {
+            self.0 = (self.0 * 2).min(READ_MAX);
+        } else if n < self.0 / 4 {
+            self.0 = (self.0 / 2).max(READ_MIN);
+        }
+    }
+}
 
 /// What one read brought.
 pub(super) enum Input {
@@ -39,6 +63,12 @@ pub(super) struct Transport {
     socket: Option<TcpSocket>,
     /// A pollable from `subscribe` was handed out and may still be alive.
     lent: bool,
+    read_size: ReadSize,
+    /// The last read drained the stream (it brought less than asked), so the next one
+    /// would most likely find nothing: wait in the host at once instead of asking first.
+    drained: bool,
+    /// What the last `check-write` permitted for the next `write`, if no write came since.
+    room: u64,
     /// TLS over the streams, once `start_tls` has completed its handshake.
     #[cfg(feature = "component-tls")]
     tls: Option<super::tls::Tls>,
@@ -51,6 +81,9 @@ impl Transport {
             output: Some(output),
             socket,
             lent: false,
+            read_size: ReadSize(READ_MIN),
+            drained: false,
+            room: 0,
             #[cfg(feature = "component-tls")]
             tls: None,
         }
@@ -144,29 +177,46 @@ impl Transport {
 
     /// One read from the input stream: waits until bytes arrive, the stream ends or
     /// `deadline` (ms, monotonic) passes; `wait == false` does not wait at all.
+    ///
+    /// Each `wasi:io` call crosses into the host, and a sync wasmtime host runs every waiting
+    /// call on its tokio runtime: so a wait without a deadline is one `blocking-read`, and a
+    /// read right after one that drained the stream skips the non-waiting attempt.
     fn read_raw(&mut self, wait: bool, deadline: Option<u64>) -> Result<Input, Error> {
         let Some(input) = self.input.as_ref() else {
             return Ok(Input::Eof);
         };
+        let mut first = true;
         loop {
-            match input.read(READ_CHUNK) {
-                Ok(data) if !data.is_empty() => return Ok(Input::Data(data)),
-                Ok(_) => {}
+            let size = self.read_size.next();
+            let blocking = wait && deadline.is_none() && (self.drained || !first);
+            first = false;
+            let r = if blocking {
+                input.blocking_read(size)
+            } else {
+                input.read(size)
+            };
+            match r {
+                Ok(data) if !data.is_empty() => {
+                    self.drained = (data.len() as u64) < size;
+                    self.read_size.got(data.len());
+                    return Ok(Input::Data(data));
+                }
+                Ok(_) => self.drained = true,
                 Err(StreamError::Closed) => return Ok(Input::Eof),
                 Err(StreamError::LastOperationFailed(e)) => {
                     return Err(io_error(e.to_debug_string()))
                 }
             }
-            if !wait || deadline.is_some_and(|d| now_ms() >= d) {
+            if !wait {
                 return Ok(Input::Nothing);
             }
-            let readable = input.subscribe();
-            match deadline {
-                None => readable.block(),
-                Some(d) => {
-                    let timer = monotonic_clock::subscribe_instant(d.saturating_mul(1_000_000));
-                    poll::poll(&[&readable, &timer]);
+            if let Some(d) = deadline {
+                if now_ms() >= d {
+                    return Ok(Input::Nothing);
                 }
+                let readable = input.subscribe();
+                let timer = monotonic_clock::subscribe_instant(d.saturating_mul(1_000_000));
+                poll::poll(&[&readable, &timer]);
             }
         }
     }
@@ -186,6 +236,31 @@ impl Transport {
         self.write_raw(data)
     }
 
+    /// Writes what `gather` holds, chunk by chunk through `scratch` (see [`Gather`]).
+    /// Returns how many bytes went out, and the error that stopped it, if any.
+    pub(super) fn write_gather(
+        &mut self,
+        gather: &mut Gather<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> (usize, Result<(), Error>) {
+        let mut written = 0;
+        loop {
+            let mut chunk = gather.next_chunk(scratch);
+            if chunk.is_empty() {
+                return (written, Ok(()));
+            }
+            while !chunk.is_empty() {
+                match self.write(chunk) {
+                    Ok(n) => {
+                        chunk = &chunk[n..];
+                        written += n;
+                    }
+                    Err(e) => return (written, Err(e)),
+                }
+            }
+        }
+    }
+
     /// Writes all of `data` to the output stream.
     #[cfg(feature = "component-tls")]
     fn write_all(&mut self, mut data: &[u8]) -> Result<(), Error> {
@@ -196,21 +271,28 @@ impl Transport {
         Ok(())
     }
 
+    /// Writes as much of `data` as the output stream takes now (at least one byte, waiting
+    /// for room if there is none). The `check-write` that ended the last flush already
+    /// says how much the next write may take; only later writes ask again.
     fn write_raw(&mut self, data: &[u8]) -> Result<usize, Error> {
         let output = self
             .output
             .as_ref()
             .ok_or_else(|| io_error("the connection is shut down".into()))?;
-        loop {
-            let room = output.check_write().map_err(stream_error)?;
-            if room == 0 {
+        while self.room == 0 {
+            self.room = output.check_write().map_err(stream_error)?;
+            if self.room == 0 {
                 output.subscribe().block();
-                continue;
             }
-            let n = data.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-            output.write(&data[..n]).map_err(stream_error)?;
-            return Ok(n);
         }
+        let n = data
+            .len()
+            .min(usize::try_from(self.room).unwrap_or(usize::MAX));
+        // What `check-write` permits is for the next `write` call only (wasmtime's TCP
+        // streams trap on a second one).
+        self.room = 0;
+        output.write(&data[..n]).map_err(stream_error)?;
+        Ok(n)
     }
 
     /// Waits until everything written has been handed to the transport.
@@ -218,10 +300,21 @@ impl Transport {
         self.flush_raw()
     }
 
+    /// `flush`, then `check-write` until it reports room again (which `wasi:io` only does
+    /// once the flush is complete): in the common case, where the host wrote the bytes out
+    /// at once, two calls that never wait — where `blocking-flush` always enters the host's
+    /// waiting machinery. What it permits is kept for the next write.
     fn flush_raw(&mut self) -> Result<(), Error> {
-        match self.output.as_ref() {
-            Some(output) => output.blocking_flush().map_err(stream_error),
-            None => Ok(()),
+        let Some(output) = self.output.as_ref() else {
+            return Ok(());
+        };
+        output.flush().map_err(stream_error)?;
+        loop {
+            self.room = output.check_write().map_err(stream_error)?;
+            if self.room > 0 {
+                return Ok(());
+            }
+            output.subscribe().block();
         }
     }
 

@@ -110,7 +110,8 @@ pub const FACES: &[Face] = &[
     Face {
         // The echo server inside the wasmtime component (`wsengine-host echo-server`: the
         // `websocket` world's listener, `read()` then `write()`, all inside the guest; the
-        // host only runs it). Same client, same table as the native servers. It serves one
+        // host only runs it, through async bindings on a current-thread tokio runtime, see
+        // docs/component.md). Same client, same table as the native servers. It serves one
         // connection at a time (it is the component's Autobahn agent), so it is left out of the
         // 100-connection run. `cargo xtask build component` builds websocket.wasm (the shipped
         // `component` profile: opt-level "s", LTO) and the release host.
@@ -151,17 +152,21 @@ const WHY_ECHO: &str = "Loopback echo, 100 connections: the example server is bl
      fastwebsockets, inside this machine's run-to-run noise (±10%).";
 
 /// Shown under the goals when the component's echo goal is missed.
-const WHY_COMPONENT: &str = "Component: perf on the wasmtime host (`WSENGINE_HOST_PERFMAP=1` \
-     names the guest's functions) shows the component boundary: the host's echo loop calls \
-     `websocket.read`, which lifts the whole message out of guest memory, and `websocket.write`, \
-     which lowers it back in (`linear_lift_list_from_memory` + memmove ≈ 20% of the server's CPU at \
-     1 MiB), and every socket read and write of the guest is a wasi:io stream call with its own \
-     copy (wasmtime-wasi runs the sync socket API on a tokio runtime). A 16-byte echo costs the \
-     server ~26 µs of CPU against ~9 µs natively. Wasm code itself also mattered: at the \
-     component profile's opt-level \"s\" LLVM does not vectorise and the unmask loop ran a byte at \
-     a time (47% of the CPU at 1 MiB, 0.2× native); the engine is now built at opt-level 3 with \
-     simd128. An echo inside the guest (no message crossing to the host) would remove two copies \
-     per message.";
+const WHY_COMPONENT: &str = "Component: the server now runs the component through async \
+     bindings on a current-thread tokio runtime (the sync bindings sent every wait through \
+     wasmtime-wasi's background runtime and a cross-thread wake-up: ~1.9 context switches per \
+     16-byte echo), and the guest makes one `blocking-read` per message, reuses the permit of the \
+     `check-write` that ends a flush, and sends large messages from the caller's buffer in 64 KiB \
+     writes placed to keep the payload's alignment (wasm `memory.copy` is the host's memmove, \
+     whose `rep movsb` on this AMD EPYC is 10× slower for buffers a few bytes out of alignment). \
+     Small messages and binary messages up to 64 KiB are above 0.5×. What is left is the \
+     component boundary: the host's echo loop lifts each message out of guest memory and lowers \
+     it back in, every socket read and write is a wasi:io call with its own copy, and \
+     wasmtime-wasi takes at most 64 KiB per read or write (16 send calls per MiB, each waking the \
+     client, where the native server makes one vectored write). Large text messages also pay \
+     for the component model's rule that a lifted `string` is validated: wasmtime's \
+     `from_utf8` on the host is a quarter of the server's CPU for a 1 MiB text echo, on top of \
+     the engine's own validation in the guest.";
 
 /// How the engine got its speed (kept with the report so readers see why the figures are what
 /// they are).
@@ -1125,8 +1130,9 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          upgrade, tokio current-thread runtime, `FragmentCollector`, `unconstrained` tasks);\n\
          `wasmtime:wsengine`, the WASI component in wasmtime 48 (`wsengine-host echo-server\n\
          --no-deflate`: the `websocket` world's listener, the host calling its `read()` then\n\
-         `write()`; one connection at a time, so not in the 100-connection run). Every\n\
-         server sets TCP_NODELAY. Client and server run on the same CPU (see above): a ping-pong\n\
+         `write()` through async bindings on a current-thread tokio runtime; one connection at a\n\
+         time, so not in the 100-connection run). Every native server sets TCP_NODELAY (wasi:sockets\n\
+         0.2 has no such option). Client and server run on the same CPU (see above): a ping-pong\n\
          between the two vCPUs of these machines is dominated by waking an idle vCPU (measured:\n\
          5 000 to 50 000 round trips/s from one run to the next), on one CPU it is the CPU cost of a\n\
          round trip: client, server and kernel. results.json also has each side's CPU µs per message.\n\n",

@@ -1,0 +1,70 @@
+//! Gathering a large message's frames — headers and slices of the caller's payload — into
+//! the chunks written to the output stream (`wasi:io` has no vectored write).
+
+/// Bytes per chunk: what wasmtime-wasi accepts per write.
+pub(super) const CHUNK: usize = 64 * 1024;
+
+/// The relative alignment kept between a chunk's largest piece and where it is copied to.
+/// The copy is wasm `memory.copy`, which wasmtime runs as the host's `memmove`; on AMD EPYC
+/// its `rep movsb` is ten times slower when source and destination differ in alignment by a
+/// few bytes (measured here: 64 KiB in 57 µs at +4 bytes, 5.5 µs at +0, 1.9 µs at +64), and
+/// a frame header puts the payload just a few bytes off.
+const ALIGN: usize = 64;
+
+/// A read position in a list of byte slices.
+pub(super) struct Gather<'a> {
+    parts: &'a [&'a [u8]],
+    /// The next byte is `parts[i][off]`.
+    i: usize,
+    off: usize,
+}
+
+impl<'a> Gather<'a> {
+    pub(super) fn new(parts: &'a [&'a [u8]]) -> Self {
+        Gather {
+            parts,
+            i: 0,
+            off: 0,
+        }
+    }
+
+    /// The parts' next bytes (at most [`CHUNK`]), copied into `scratch`; empty once every
+    /// part is gathered. `scratch` is sized once to `CHUNK + ALIGN` and reused.
+    pub(super) fn next_chunk<'s>(&mut self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        // First where each piece would land, to place the chunk so that its largest piece
+        // keeps its source's alignment.
+        let (mut i, mut off, mut len) = (self.i, self.off, 0);
+        let (mut best_len, mut best_at, mut best_src) = (0, 0, 0usize);
+        while len < CHUNK && i < self.parts.len() {
+            let piece = &self.parts[i][off..];
+            let n = piece.len().min(CHUNK - len);
+            if n > best_len {
+                (best_len, best_at, best_src) = (n, len, piece.as_ptr() as usize);
+            }
+            len += n;
+            off += n;
+            if off == self.parts[i].len() {
+                i += 1;
+                off = 0;
+            }
+        }
+        scratch.resize(CHUNK + ALIGN, 0);
+        let base = scratch.as_ptr() as usize + best_at;
+        let start = best_src.wrapping_sub(base) % ALIGN;
+        let mut at = start;
+        let mut left = len;
+        while left > 0 {
+            let piece = &self.parts[self.i][self.off..];
+            let n = piece.len().min(left);
+            scratch[at..at + n].copy_from_slice(&piece[..n]);
+            at += n;
+            left -= n;
+            self.off += n;
+            if self.off == self.parts[self.i].len() {
+                self.i += 1;
+                self.off = 0;
+            }
+        }
+        &scratch[start..start + len]
+    }
+}
