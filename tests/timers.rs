@@ -177,5 +177,8 @@ fn a_write_timeout_after_a_failure_drops_the_close_frame_without_a_second_error(
     s.handle_timeout(1_010);
     assert_eq!(s.pending_output(), 0);
     assert!(s.should_close());
-    assert!(matches!(s.next_event(), Ok(None)), "one error per connection");
+    assert!(
+        matches!(s.next_event(), Ok(None)),
+        "one error per connection"
+    );
 }

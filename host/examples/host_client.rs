@@ -80,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         keepalive_interval_ms: None,
         keepalive_timeout_ms: None,
         idle_timeout_ms: None,
+        write_timeout_ms: None,
         tls_roots_pem: None,
     };
     // Outer `?`: a trap (never expected); inner: the component's typed `error`.

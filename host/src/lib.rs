@@ -71,7 +71,7 @@ pub mod websocket_async {
 }
 
 pub use websocket::wsengine::websocket::types::{
-    Compression, Error as WsError, Message, MessageKind, Options, ReadyState,
+    Compression, Error as WsError, Message, MessageKind, Options, ReadyState, TimeoutKind,
 };
 
 /// Options with every field left to the engine's default.
@@ -95,6 +95,7 @@ pub fn options() -> Options {
         keepalive_interval_ms: None,
         keepalive_timeout_ms: None,
         idle_timeout_ms: None,
+        write_timeout_ms: None,
         tls_roots_pem: None,
     }
 }

@@ -103,3 +103,74 @@ fn bind_rejects_bad_addresses_and_options_with_typed_errors() {
     let r = server.call_bind(&mut store, &addr, &options()).unwrap();
     assert!(matches!(r, Err(WsError::Io(_))), "{r:?}");
 }
+
+/// A peer that completes the handshake and then never reads: once the socket buffers are
+/// full, a write waits `write-timeout-ms` without progress and fails with
+/// `timeout(write)`, for small messages (the engine's output) and large ones (written from
+/// the caller's buffer) alike; the connection is then over.
+#[test]
+fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use wsengine_host::TimeoutKind;
+
+    for size in [1024usize, 64 * 1024] {
+        let (mut store, w) = websocket();
+        let server = w.wsengine_websocket_server().listener();
+        let mut o = options();
+        o.write_timeout_ms = Some(300);
+        let listener = server
+            .call_bind(&mut store, "127.0.0.1:0", &o)
+            .unwrap()
+            .unwrap();
+        let addr = server
+            .call_local_address(&mut store, listener)
+            .unwrap()
+            .unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let client_done = done.clone();
+        let client = thread::spawn(move || {
+            let mut raw = TcpStream::connect(&addr).unwrap();
+            raw.write_all(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+            // Never read; keep the socket open until the server gives up (bounded).
+            let started = Instant::now();
+            while !client_done.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
+                thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let s = w.wsengine_websocket_sockets().websocket();
+        let (ws, _) = server.call_accept(&mut store, listener).unwrap().unwrap();
+        let m = wsengine_host::Message::Binary(vec![0x5a; size]);
+        let mut outcome = None;
+        // At most 64 MiB: far beyond any loopback socket buffer.
+        for _ in 0..(64 << 20) / size {
+            let started = Instant::now();
+            if let Err(e) = s.call_write(&mut store, ws, &m).unwrap() {
+                outcome = Some((e, started.elapsed()));
+                break;
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+        let (e, stalled) = outcome.expect("64 MiB written to a peer that never reads");
+        assert!(
+            matches!(e, WsError::Timeout(TimeoutKind::Write)),
+            "{size}: {e:?}"
+        );
+        assert!(
+            stalled >= Duration::from_millis(290) && stalled < Duration::from_secs(3),
+            "{size}: {stalled:?}"
+        );
+        assert!(
+            s.call_write(&mut store, ws, &m).unwrap().is_err(),
+            "{size}: nothing more is sent"
+        );
+        ws.resource_drop(&mut store).unwrap();
+        listener.resource_drop(&mut store).unwrap();
+        client.join().unwrap();
+    }
+}

@@ -36,6 +36,7 @@ pub(super) fn config(o: &wit::Options) -> Config {
     c.keepalive_interval_ms = timeout(o.keepalive_interval_ms, c.keepalive_interval_ms);
     c.keepalive_timeout_ms = o.keepalive_timeout_ms.unwrap_or(c.keepalive_timeout_ms);
     c.idle_timeout_ms = timeout(o.idle_timeout_ms, c.idle_timeout_ms);
+    c.write_timeout_ms = timeout(o.write_timeout_ms, c.write_timeout_ms);
     c.deflate = o.compression.as_ref().map(|d| {
         let base = DeflateConfig::default();
         DeflateConfig {

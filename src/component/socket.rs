@@ -7,14 +7,14 @@ use std::cell::RefCell;
 use super::convert::{self, error};
 use super::exports::wsengine::websocket::sockets::{self as wit, Websocket};
 use super::gather::Gather;
-use super::transport::{self, Input, Transport};
+use super::transport::{self, Input, Transport, Wait};
 use super::wasi::clocks::monotonic_clock::Instant;
 use super::wasi::io::poll::Pollable;
 use super::wsengine::websocket::types::{
     CloseInfo, Error as WitError, Fragment, Message, MessageKind, OpenInfo, ReadyState,
 };
 use super::Component;
-use crate::{Connection, Error, Event, State};
+use crate::{Connection, Error, Event, State, TimeoutKind};
 
 impl wit::Guest for Component {
     type Websocket = WebsocketResource;
@@ -88,7 +88,7 @@ impl Socket {
                 Err(e) => {
                     // Tell the peer why (close frame or HTTP error) before hanging up.
                     let _ = self.flush();
-                    self.io.shutdown();
+                    self.io.shutdown(self.conn.config().write_timeout_ms);
                     return Err(e);
                 }
             }
@@ -140,7 +140,18 @@ impl Socket {
                     p += pl;
                 }
                 let mut gather = Gather::new(&parts);
-                let (mut written, r) = self.io.write_gather(&mut gather, &mut self.scratch);
+                // These bytes are not in the engine's output, so its write timer cannot see
+                // them: each wait for room is bounded by the write timeout here instead.
+                let wait = Wait::Stall(self.conn.config().write_timeout_ms);
+                let (mut written, mut r) =
+                    self.io.write_gather(&mut gather, &mut self.scratch, wait);
+                if r.is_ok() && !self.io.flush(wait)? {
+                    r = Err(Error::Timeout(TimeoutKind::Write));
+                }
+                if let Err(Error::Timeout(TimeoutKind::Write)) = r {
+                    self.conn.unbuffered_write_timed_out();
+                    return r;
+                }
                 if r.is_err() {
                     // The engine counts the message as sent: what did not go out goes into its
                     // output, so a later flush keeps the bytes and their order.
@@ -150,34 +161,66 @@ impl Socket {
                         self.conn.queue_unbuffered_rest(&part[skip..]);
                     }
                 }
-                return r.and_then(|()| self.io.flush());
+                return r;
             }
         }
         self.conn.send(m)?;
         self.flush()
     }
 
-    /// Writes the engine's pending output. Nothing pending: no call at all, so a stream
-    /// that is closed (or shut down after the close) only matters when there is data for it.
+    /// Writes the engine's pending output, waiting for the stream no longer than the
+    /// engine's next deadline, where its timers (the write timeout among them) run. Nothing
+    /// pending: no call at all, so a stream that is closed (or shut down after the close)
+    /// only matters when there is data for it.
+    ///
+    /// Bytes the stream took stay in the engine's output until the stream shows room again
+    /// (it is done with them) or the flush completes: until then they count as pending, so
+    /// the write timeout sees a peer that stopped reading. Consumed once per write, not per
+    /// partial write.
     fn flush(&mut self) -> Result<(), Error> {
-        let out = self.conn.output();
-        if out.is_empty() {
+        if self.conn.pending_output() == 0 {
             return Ok(());
         }
-        // Written straight from the slice and consumed once: consuming after every partial
-        // write would have the engine move the rest of a large output forward each time.
-        let mut done = 0;
-        let r = loop {
-            if done == out.len() {
-                break self.io.flush();
+        let mut taken = 0;
+        loop {
+            let wait = Wait::Until(self.conn.next_deadline());
+            let progressed = if taken < self.conn.pending_output() {
+                match self.io.write(&self.conn.output()[taken..], wait) {
+                    Ok(0) => false,
+                    Ok(n) => {
+                        // Room again: the stream is done with what it took before.
+                        self.conn.consume_output(taken);
+                        taken = n;
+                        true
+                    }
+                    Err(e) => {
+                        self.conn.consume_output(taken);
+                        return Err(e);
+                    }
+                }
+            } else {
+                match self.io.flush(wait) {
+                    Ok(true) => {
+                        self.conn.consume_output(taken);
+                        return Ok(());
+                    }
+                    Ok(false) => false,
+                    Err(e) => {
+                        self.conn.consume_output(taken);
+                        return Err(e);
+                    }
+                }
+            };
+            if !progressed {
+                // A deadline passed: the engine decides (and starts the write timer if it
+                // was not running yet).
+                self.conn.handle_timeout(transport::now_ms());
+                if self.conn.pending_output() == 0 {
+                    // Only the write timeout drops pending output.
+                    return Err(Error::Timeout(TimeoutKind::Write));
+                }
             }
-            match self.io.write(&out[done..]) {
-                Ok(n) => done += n,
-                Err(e) => break Err(e),
-            }
-        };
-        self.conn.consume_output(done);
-        r
+        }
     }
 
     /// After the close handshake: flush the reply, wait (client) for the server to close,
@@ -186,7 +229,7 @@ impl Socket {
         self.flush()?;
         while !self.conn.should_close() {
             if let Err(e) = self.fill(true) {
-                self.io.shutdown();
+                self.io.shutdown(self.conn.config().write_timeout_ms);
                 return Err(e);
             }
             // A timeout reported here only ends the wait.
@@ -194,7 +237,7 @@ impl Socket {
                 break;
             }
         }
-        self.io.shutdown();
+        self.io.shutdown(self.conn.config().write_timeout_ms);
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use super::wasi::clocks::monotonic_clock;
 use super::wasi::io::poll::{self, Pollable};
 use super::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::wasi::sockets::tcp::{ShutdownType, TcpSocket};
-use crate::Error;
+use crate::{Error, TimeoutKind};
 
 /// Bounds of the size asked of the input stream per read. wasmtime-wasi allocates (and
 /// zeroes) the whole requested size on every read, even one that finds 20 bytes or none, so
@@ -43,6 +43,17 @@ pub(super) enum Input {
     Eof,
     /// Nothing yet: the deadline passed, or the caller did not want to wait.
     Nothing,
+}
+
+/// How long a write or flush may wait for the output stream.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Wait {
+    /// Until this time (ms on the monotonic clock; `None`: as long as it takes): the
+    /// engine's next deadline.
+    Until(Option<u64>),
+    /// This many ms without room, counted from when the wait starts (`None`: as long as it
+    /// takes): the write timeout for bytes outside the engine's output.
+    Stall(Option<u64>),
 }
 
 /// Milliseconds on the monotonic clock: the engine's time base.
@@ -98,8 +109,15 @@ impl Transport {
         deadline: Option<u64>,
     ) -> Result<(), Error> {
         let mut tls = super::tls::Tls::new(conn);
+        // The handshake timeout bounds its writes too.
+        let wait = Wait::Until(deadline);
+        let timed_out = |e| match e {
+            Error::Timeout(TimeoutKind::Write) => Error::Timeout(TimeoutKind::Handshake),
+            e => e,
+        };
         while tls.is_handshaking() {
-            self.write_all(&tls.take_output()?)?;
+            self.write_all(&tls.take_output()?, wait)
+                .map_err(timed_out)?;
             if !tls.is_handshaking() {
                 break;
             }
@@ -115,10 +133,11 @@ impl Transport {
                         "the server closed the connection during the TLS handshake".into(),
                     ))
                 }
-                Input::Nothing => return Err(Error::Timeout(crate::TimeoutKind::Handshake)),
+                Input::Nothing => return Err(Error::Timeout(TimeoutKind::Handshake)),
             }
         }
-        self.write_all(&tls.take_output()?)?;
+        self.write_all(&tls.take_output()?, wait)
+            .map_err(timed_out)?;
         self.tls = Some(tls);
         Ok(())
     }
@@ -126,9 +145,11 @@ impl Transport {
     /// Best effort: sends the alert rustls queued for the error it just reported.
     #[cfg(feature = "component-tls")]
     fn alert(&mut self, tls: &mut super::tls::Tls) {
+        // A peer that does not read gets no alert rather than holding us.
+        let wait = Wait::Stall(Some(1_000));
         if let Ok(bytes) = tls.take_output() {
-            let _ = self.write_all(&bytes);
-            let _ = self.flush_raw();
+            let _ = self.write_all(&bytes, wait);
+            let _ = self.flush_raw(wait);
         }
     }
 
@@ -167,7 +188,7 @@ impl Transport {
             };
             r.inspect_err(|_| self.alert(tls))?;
             // Post-handshake messages (TLS 1.3 key updates) may need an answer.
-            self.write_all(&tls.take_output()?)?;
+            self.write_all(&tls.take_output()?, Wait::Until(deadline))?;
             // A partial record or a session ticket gave no plaintext: read on, if waiting.
             if !wait && !tls.has_plain() && !tls.at_eof() {
                 return Ok(Input::Nothing);
@@ -223,25 +244,31 @@ impl Transport {
 
     /// Writes some of `data` (at least one byte unless it is empty), waiting for room; through
     /// TLS when it is on (the ciphertext is then written whole before this returns).
-    pub(super) fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+    ///
+    /// Returns 0 when `wait` ran out before the stream had room. Through TLS the plaintext
+    /// is taken first, so a stream that stays full until then fails with
+    /// `Error::Timeout(Write)` instead (the record cannot be taken back).
+    pub(super) fn write(&mut self, data: &[u8], wait: Wait) -> Result<usize, Error> {
         #[cfg(feature = "component-tls")]
         if let Some(mut tls) = self.tls.take() {
             let r = tls.send(data).and_then(|n| {
-                self.write_all(&tls.take_output()?)?;
+                self.write_all(&tls.take_output()?, wait)?;
                 Ok(n)
             });
             self.tls = Some(tls);
             return r;
         }
-        self.write_raw(data)
+        self.write_raw(data, wait)
     }
 
-    /// Writes what `gather` holds, chunk by chunk through `scratch` (see [`Gather`]).
-    /// Returns how many bytes went out, and the error that stopped it, if any.
+    /// Writes what `gather` holds, chunk by chunk through `scratch` (see [`Gather`]), each
+    /// write waiting at most `wait` for room. Returns how many bytes went out, and the error
+    /// that stopped it, if any (`Error::Timeout(Write)` when a wait ran out).
     pub(super) fn write_gather(
         &mut self,
         gather: &mut Gather<'_>,
         scratch: &mut Vec<u8>,
+        wait: Wait,
     ) -> (usize, Result<(), Error>) {
         let mut written = 0;
         loop {
@@ -250,7 +277,8 @@ impl Transport {
                 return (written, Ok(()));
             }
             while !chunk.is_empty() {
-                match self.write(chunk) {
+                match self.write(chunk, wait) {
+                    Ok(0) => return (written, Err(Error::Timeout(TimeoutKind::Write))),
                     Ok(n) => {
                         chunk = &chunk[n..];
                         written += n;
@@ -261,12 +289,15 @@ impl Transport {
         }
     }
 
-    /// Writes all of `data` to the output stream.
+    /// Writes all of `data` to the output stream; `Error::Timeout(Write)` if `wait` runs
+    /// out first.
     #[cfg(feature = "component-tls")]
-    fn write_all(&mut self, mut data: &[u8]) -> Result<(), Error> {
+    fn write_all(&mut self, mut data: &[u8], wait: Wait) -> Result<(), Error> {
         while !data.is_empty() {
-            let n = self.write_raw(data)?;
-            data = &data[n..];
+            match self.write_raw(data, wait)? {
+                0 => return Err(Error::Timeout(TimeoutKind::Write)),
+                n => data = &data[n..],
+            }
         }
         Ok(())
     }
@@ -274,15 +305,16 @@ impl Transport {
     /// Writes as much of `data` as the output stream takes now (at least one byte, waiting
     /// for room if there is none). The `check-write` that ended the last flush already
     /// says how much the next write may take; only later writes ask again.
-    fn write_raw(&mut self, data: &[u8]) -> Result<usize, Error> {
+    fn write_raw(&mut self, data: &[u8], wait: Wait) -> Result<usize, Error> {
         let output = self
             .output
             .as_ref()
             .ok_or_else(|| io_error("the connection is shut down".into()))?;
+        let mut deadline = None;
         while self.room == 0 {
             self.room = output.check_write().map_err(stream_error)?;
-            if self.room == 0 {
-                output.subscribe().block();
+            if self.room == 0 && !wait_for(output, wait, &mut deadline) {
+                return Ok(0);
             }
         }
         let n = data
@@ -295,26 +327,30 @@ impl Transport {
         Ok(n)
     }
 
-    /// Waits until everything written has been handed to the transport.
-    pub(super) fn flush(&mut self) -> Result<(), Error> {
-        self.flush_raw()
+    /// Waits until everything written has been handed to the transport, or `wait` runs
+    /// out (then `false`).
+    pub(super) fn flush(&mut self, wait: Wait) -> Result<bool, Error> {
+        self.flush_raw(wait)
     }
 
     /// `flush`, then `check-write` until it reports room again (which `wasi:io` only does
     /// once the flush is complete): in the common case, where the host wrote the bytes out
     /// at once, two calls that never wait — where `blocking-flush` always enters the host's
     /// waiting machinery. What it permits is kept for the next write.
-    fn flush_raw(&mut self) -> Result<(), Error> {
+    fn flush_raw(&mut self, wait: Wait) -> Result<bool, Error> {
         let Some(output) = self.output.as_ref() else {
-            return Ok(());
+            return Ok(true);
         };
         output.flush().map_err(stream_error)?;
+        let mut deadline = None;
         loop {
             self.room = output.check_write().map_err(stream_error)?;
             if self.room > 0 {
-                return Ok(());
+                return Ok(true);
             }
-            output.subscribe().block();
+            if !wait_for(output, wait, &mut deadline) {
+                return Ok(false);
+            }
         }
     }
 
@@ -339,19 +375,25 @@ impl Transport {
     }
 
     /// Ends the connection both ways (TCP FIN; for a stream pair, closes the output).
-    pub(super) fn shutdown(&mut self) {
+    ///
+    /// What was written is flushed first, waiting at most `write_timeout` ms without
+    /// progress (a peer that stopped reading must not hold the shutdown).
+    pub(super) fn shutdown(&mut self, write_timeout: Option<u64>) {
+        let wait = Wait::Stall(Some(write_timeout.unwrap_or(u64::MAX / 4)));
         #[cfg(feature = "component-tls")]
         if let Some(mut tls) = self.tls.take() {
             // close_notify, best effort: the peer may be gone already.
             if let Ok(bytes) = tls.close_notify() {
-                let _ = self.write_all(&bytes);
+                let _ = self.write_all(&bytes, wait);
             }
         }
         match self.socket.as_ref() {
             // The peer may have gone already; either way the connection is over.
-            Some(socket) => {
-                let _ = self.output.as_ref().map(|o| o.blocking_flush());
-                let _ = socket.shutdown(ShutdownType::Both);
+            Some(_) => {
+                let _ = self.flush_raw(wait);
+                if let Some(socket) = self.socket.as_ref() {
+                    let _ = socket.shutdown(ShutdownType::Both);
+                }
             }
             None => drop(self.output.take()),
         }
@@ -375,6 +417,28 @@ impl Drop for Transport {
             drop(self.socket.take());
         }
     }
+}
+
+/// Waits until `output` may have room or `wait` runs out; false once it has run out.
+/// `deadline` holds a `Wait::Stall`'s end once the first wait has started.
+fn wait_for(output: &OutputStream, wait: Wait, deadline: &mut Option<u64>) -> bool {
+    let end = match wait {
+        Wait::Until(d) => d,
+        Wait::Stall(None) => None,
+        Wait::Stall(Some(ms)) => Some(*deadline.get_or_insert_with(|| now_ms().saturating_add(ms))),
+    };
+    let writable = output.subscribe();
+    match end {
+        None => writable.block(),
+        Some(d) => {
+            if now_ms() >= d {
+                return false;
+            }
+            let timer = monotonic_clock::subscribe_instant(d.saturating_mul(1_000_000));
+            poll::poll(&[&writable, &timer]);
+        }
+    }
+    true
 }
 
 fn stream_error(e: StreamError) -> Error {

@@ -337,17 +337,7 @@ impl Connection {
             self.fail_with(Error::Timeout(TimeoutKind::Idle));
         }
         if self.timers.write.fire(now) && self.pending_output() > 0 {
-            if self.state == State::Closed {
-                // Already over (a failure's close frame, or the close reply, was waiting):
-                // its outcome was reported; only stop waiting for the transport.
-                self.failed = true;
-            } else {
-                self.fail_with(Error::Timeout(TimeoutKind::Write));
-            }
-            // Nobody will read them; holding them would only pin memory.
-            self.output = Vec::new();
-            self.out_pos = 0;
-            self.pending_pong = None;
+            self.write_timed_out();
         }
         if self.timers.keepalive.fire(now) && self.state == State::Open {
             self.write_frame(true, OpCode::Ping, 0, b"");
@@ -390,6 +380,23 @@ impl Connection {
     }
 
     // ---------------------------------------------------------------- closing
+
+    /// The transport took none of the output for the write timeout: the peer is not
+    /// reading, so no close frame; the output is dropped.
+    fn write_timed_out(&mut self) {
+        if self.state == State::Closed {
+            // Already over (a failure's close frame, or the close reply, was waiting): its
+            // outcome was reported; only stop waiting for the transport.
+            self.failed = true;
+        } else {
+            self.fail_with(Error::Timeout(TimeoutKind::Write));
+        }
+        // Nobody will read them; holding them would only pin memory.
+        self.output = Vec::new();
+        self.out_pos = 0;
+        self.pending_pong = None;
+        self.timers.write.stop();
+    }
 
     /// Fails the connection because of a peer's violation: queues a close frame with the
     /// violation's code if we may still send one, and closes.

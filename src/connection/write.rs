@@ -73,6 +73,16 @@ impl Connection {
         self.output.extend_from_slice(bytes);
     }
 
+    /// Tells the engine that bytes of a message sent with
+    /// [`send_unbuffered`](Self::send_unbuffered), written by the caller outside the output,
+    /// waited in the transport for the write timeout without it taking any: the connection
+    /// fails as when the engine's own write timer fires (`Error::Timeout(Write)` from
+    /// `next_event`, no close frame, output dropped).
+    #[cfg(feature = "component-websocket")]
+    pub(crate) fn unbuffered_write_timed_out(&mut self) {
+        self.write_timed_out();
+    }
+
     /// Sends a whole text message (split into frames by `auto_fragment`).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.send_message(MessageKind::Text, text.as_bytes())

@@ -47,6 +47,7 @@ fn options() -> Options {
         keepalive_interval_ms: None,
         keepalive_timeout_ms: None,
         idle_timeout_ms: None,
+        write_timeout_ms: None,
         tls_roots_pem: None,
     }
 }
