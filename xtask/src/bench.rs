@@ -138,18 +138,22 @@ const WHY_ENGINE: &str = "Engine: the margins left are within this machine's run
      validation (simdutf8 for wsengine and fastwebsockets alike).";
 
 /// Shown under the goals when an echo goal is missed.
-const WHY_ECHO: &str = "Loopback echo, 100 connections: the example server is blocking, a thread \
-     per connection, so every message wakes its thread. Measured once with `perf stat -a -C 1 -e \
-     context-switches` around the 100-connection run: 1.45 context switches per message against \
-     0.31 for fastwebsockets' epoll loop, and 15.3 against 8.8 µs of server CPU per message. The \
-     same engine driven by a tokio current-thread loop (`wsengine-tokio`, bench/src/echo_tokio.rs) \
-     matches or beats fastwebsockets in the same run (its column above): the gap is the example \
-     server's I/O model, not the engine; a non-blocking adapter would close it. Large messages: \
-     at 64 KiB–1 MiB the server's CPU goes to the kernel's socket copies (~30%: `_copy_from_iter`, \
-     `_copy_to_iter`) and to one user-space pass (the fused unmask-copy into the message, where \
-     fastwebsockets unmasks in place in its read buffer); with 64 KiB frames (now the default; \
-     4 KiB frames cost 9–15% more) the 1 MiB echo is within a few percent of \
-     fastwebsockets, inside this machine's run-to-run noise (±10%).";
+const WHY_ECHO: &str = "Loopback echo, single connection (run on 98941ee): the blocking server \
+     leads fastwebsockets up to 64 KiB (1.02–1.08×) and is at 0.95× at 1 MiB; the tokio adapter \
+     is at 0.98–1.00× up to 64 KiB and 0.92× at 1 MiB. Server CPU per 1 MiB binary echo: \
+     fastwebsockets 192 µs, blocking 204 µs, tokio 209 µs. perf on the blocking server at 1 MiB: \
+     78% kernel (the socket copies `_copy_from_iter` 17% and `_copy_to_iter` 12%), and 17% the \
+     engine's one user-space pass, the fused unmask-copy from the 64 KiB read buffer into the \
+     message (`mask::avx2::copy_blocks`); fastwebsockets reads into its frame buffer and unmasks \
+     in place, a pass less. Closing it needs a zero-copy receive path (the transport reading \
+     straight into the message buffer — uninitialised memory through tokio's `ReadBuf` — and \
+     the payload unmasked in place): not built. Since the last run the tokio adapter writes large \
+     server messages vectored from the caller's buffer (it was 15–30% behind at 64 KiB–1 MiB) \
+     and no longer keeps a timer registered without a deadline (a registered timer made every \
+     `epoll_wait` read the clock: ~10% of a 16-byte echo). 100 connections: the blocking example \
+     server is a thread per connection (1.45 context switches per message against 0.31 for an \
+     epoll loop, `perf stat`), 0.70×; the tokio adapter, same engine in fastwebsockets' I/O model, \
+     0.99×, inside this machine's run-to-run noise (±10%).";
 
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the server now runs the component through async \
@@ -1191,9 +1195,10 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
             md,
             "**{n} connections**, each with one message in flight: the client writes one message on\n\
              every connection, then reads every echo, and repeats (one client thread).\n\
-             `wsengine-tokio` is the same engine driven by a tokio current-thread loop, fastwebsockets'\n\
-             I/O model (bench/src/echo_tokio.rs; not a shipped adapter): it separates the engine's\n\
-             cost from the example server's thread per connection.\n\n"
+             `tokio:wsengine` is the shipped tokio adapter (examples/tokio_echo_server, one thread);\n\
+             `wsengine-tokio` is the bare engine in a hand-written tokio loop (bench/src/echo_tokio.rs),\n\
+             showing what the adapter itself costs; `wsengine` is the blocking example server, a thread\n\
+             per connection.\n\n"
         );
         throughput_table(
             &t,
