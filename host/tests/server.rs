@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 
-use common::{native_config, websocket, IO_TIMEOUT};
+use common::{listen, native_config, websocket, IO_TIMEOUT};
 use wsengine::io::WebSocket;
 use wsengine::{ClientRequest, Message as NativeMessage};
 use wsengine_host::{compression, options, WsError};
@@ -19,14 +19,7 @@ fn native_clients_talk_to_the_component_server() {
     let mut o = options();
     o.compression = Some(compression());
     o.protocols = vec!["echo".into()];
-    let listener = server
-        .call_bind(&mut store, "127.0.0.1:0", &o)
-        .unwrap()
-        .unwrap();
-    let addr = server
-        .call_local_address(&mut store, listener)
-        .unwrap()
-        .unwrap();
+    let (listener, addr) = listen(&mut store, &w, &o);
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     // A native client: two messages, then a close; and a raw TCP client with a bad request.
@@ -120,14 +113,7 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
         let server = w.wsengine_websocket_server().listener();
         let mut o = options();
         o.write_timeout_ms = Some(300);
-        let listener = server
-            .call_bind(&mut store, "127.0.0.1:0", &o)
-            .unwrap()
-            .unwrap();
-        let addr = server
-            .call_local_address(&mut store, listener)
-            .unwrap()
-            .unwrap();
+        let (listener, addr) = listen(&mut store, &w, &o);
         let done = Arc::new(AtomicBool::new(false));
         let client_done = done.clone();
         let client = thread::spawn(move || {

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{native_config, websocket, IO_TIMEOUT};
+use common::{listen, native_config, websocket, IO_TIMEOUT};
 use wsengine::io::WebSocket;
 use wsengine::Message as NativeMessage;
 use wsengine_host::{options, Ctx, MemoryWatch, Message, WsError};
@@ -89,14 +89,7 @@ fn check(what: &str, cycles: usize, before: &Snapshot, after: &Snapshot) {
 fn component_server_survives_thousands_of_connections() {
     let (mut store, w) = websocket();
     let server = w.wsengine_websocket_server().listener();
-    let listener = server
-        .call_bind(&mut store, "127.0.0.1:0", &options())
-        .unwrap()
-        .unwrap();
-    let addr = server
-        .call_local_address(&mut store, listener)
-        .unwrap()
-        .unwrap();
+    let (listener, addr) = listen(&mut store, &w, &options());
     let s = w.wsengine_websocket_sockets().websocket();
 
     // The client tells the server loop how many connections to expect: it stops at the cap.

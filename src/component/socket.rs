@@ -131,14 +131,7 @@ impl Socket {
                 .conn
                 .send_unbuffered(m.kind(), data, &mut headers, &mut frames)?
             {
-                let mut parts = Vec::with_capacity(frames.len() * 2);
-                let (mut h, mut p) = (0, 0);
-                for &(hl, pl) in &frames {
-                    parts.push(&headers[h..h + hl]);
-                    parts.push(&data[p..p + pl]);
-                    h += hl;
-                    p += pl;
-                }
+                let parts = Connection::unbuffered_parts(&headers, &frames, data);
                 let mut gather = Gather::new(&parts);
                 // These bytes are not in the engine's output, so its write timer cannot see
                 // them: each wait for room is bounded by the write timeout here instead.

@@ -67,6 +67,24 @@ impl Connection {
         }
     }
 
+    /// The pieces to write, in order, for frames laid out by
+    /// [`send_unbuffered`](Self::send_unbuffered): each header followed by its slice of `data`.
+    pub(crate) fn unbuffered_parts<'a>(
+        headers: &'a [u8],
+        frames: &[(usize, usize)],
+        data: &'a [u8],
+    ) -> Vec<&'a [u8]> {
+        let mut parts = Vec::with_capacity(frames.len() * 2);
+        let (mut h, mut p) = (0, 0);
+        for &(hl, pl) in frames {
+            parts.push(&headers[h..h + hl]);
+            parts.push(&data[p..p + pl]);
+            h += hl;
+            p += pl;
+        }
+        parts
+    }
+
     /// Puts bytes of frames already accounted for by [`send_unbuffered`](Self::send_unbuffered)
     /// that the caller could not write into the output, to go out with the next flush.
     pub(crate) fn queue_unbuffered_rest(&mut self, bytes: &[u8]) {

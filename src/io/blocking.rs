@@ -248,14 +248,10 @@ impl<S: Transport> WebSocket<S> {
         frames: &[(usize, usize)],
         data: &[u8],
     ) -> Result<(), Error> {
-        let mut slices = Vec::with_capacity(frames.len() * 2);
-        let (mut h, mut p) = (0, 0);
-        for &(hl, pl) in frames {
-            slices.push(IoSlice::new(&headers[h..h + hl]));
-            slices.push(IoSlice::new(&data[p..p + pl]));
-            h += hl;
-            p += pl;
-        }
+        let mut slices: Vec<IoSlice<'_>> = Connection::unbuffered_parts(headers, frames, data)
+            .into_iter()
+            .map(IoSlice::new)
+            .collect();
         let mut bufs = &mut slices[..];
         let mut failed = None;
         // The write timeout counts from the last progress, as for the engine's own output.

@@ -49,6 +49,24 @@ pub fn websocket() -> (Store<Ctx>, Websocket) {
         .expect("instantiate websocket.wasm")
 }
 
+/// A component listener bound to a free port on 127.0.0.1 with `o`, and its address.
+pub fn listen(
+    store: &mut Store<Ctx>,
+    w: &Websocket,
+    o: &wsengine_host::Options,
+) -> (wasmtime::component::ResourceAny, String) {
+    let server = w.wsengine_websocket_server().listener();
+    let listener = server
+        .call_bind(&mut *store, "127.0.0.1:0", o)
+        .unwrap()
+        .unwrap();
+    let addr = server
+        .call_local_address(&mut *store, listener)
+        .unwrap()
+        .unwrap();
+    (listener, addr)
+}
+
 pub fn native_config(deflate: bool) -> Config {
     let mut c = Config::default();
     if deflate {

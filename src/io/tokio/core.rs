@@ -164,14 +164,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         frames: &[(usize, usize)],
         data: &[u8],
     ) -> Result<(), Error> {
-        let mut slices = Vec::with_capacity(frames.len() * 2);
-        let (mut h, mut p) = (0, 0);
-        for &(hl, pl) in frames {
-            slices.push(IoSlice::new(&headers[h..h + hl]));
-            slices.push(IoSlice::new(&data[p..p + pl]));
-            h += hl;
-            p += pl;
-        }
+        let mut slices: Vec<IoSlice<'_>> = Connection::unbuffered_parts(headers, frames, data)
+            .into_iter()
+            .map(IoSlice::new)
+            .collect();
         let mut bufs = &mut slices[..];
         let mut failed = None;
         while !bufs.is_empty() && !self.shut {
