@@ -14,6 +14,7 @@ use super::wsengine::websocket::types::{
     CloseInfo, Error as WitError, Fragment, Message, MessageKind, OpenInfo, ReadyState,
 };
 use super::Component;
+use crate::connection::UNBUFFERED_MIN;
 use crate::{Connection, Error, Event, State, TimeoutKind};
 
 impl wit::Guest for Component {
@@ -35,10 +36,6 @@ pub(super) struct Socket {
     /// `gather::CHUNK`, reused).
     scratch: Vec<u8>,
 }
-
-/// Messages at least this long are sent without the engine's output buffer (as the blocking
-/// adapter's vectored writes do).
-const UNBUFFERED_MIN: usize = 16 * 1024;
 
 impl Socket {
     /// Runs the opening handshake of `conn` over `io`.

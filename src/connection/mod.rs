@@ -18,6 +18,8 @@ mod read;
 mod timers;
 mod write;
 
+pub(crate) use write::UNBUFFERED_MIN;
+
 use crate::close::{self, CloseCode, CloseFrame};
 use crate::config::Config;
 use crate::error::{Error, ProtocolError, TimeoutKind};

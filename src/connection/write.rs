@@ -7,6 +7,12 @@ use crate::event::{Message, MessageKind};
 use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::extend_masked;
 
+/// Messages at least this long are worth sending with
+/// [`send_unbuffered`](Connection::send_unbuffered) (the adapters' vectored or gathered writes
+/// straight from the caller's buffer); below it one copy into the output and one plain write
+/// cost less than laying out the pieces.
+pub(crate) const UNBUFFERED_MIN: usize = 16 * 1024;
+
 impl Connection {
     /// [`send_message`](Self::send_message) without copying the payload into the output, for
     /// the blocking adapter's vectored writes: when each frame's payload is a plain slice of

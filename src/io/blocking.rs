@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{ClientStream, Transport};
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::Config;
-use crate::connection::{AcceptFn, Connection, State};
+use crate::connection::{AcceptFn, Connection, State, UNBUFFERED_MIN};
 #[cfg(not(feature = "rustls"))]
 use crate::error::TlsError;
 use crate::error::{Error, TimeoutKind};
@@ -16,12 +16,6 @@ use crate::event::{Event, Fragment, Message, MessageKind, OpenInfo};
 use crate::handshake::ClientRequest;
 
 const READ_BUFFER: usize = 64 * 1024;
-
-/// Messages at least this long are written with vectored writes straight from the caller's
-/// buffer when nothing needs masking or compressing (a server without permessage-deflate),
-/// instead of being copied into the engine's output first. Below it, one copy and one plain
-/// write cost less than building the I/O slices.
-const VECTORED_MIN: usize = 16 * 1024;
 
 /// A WebSocket over a blocking stream. One call at a time (`&mut self`): a read may write
 /// (pongs, close replies) and every write is flushed before it returns, so the caller's pace
@@ -224,7 +218,7 @@ impl<S: Transport> WebSocket<S> {
     /// frame headers and slices of `data` (no copy into the output); others framed into the
     /// output and flushed. The bytes on the wire are the same either way.
     fn write_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-        if data.len() >= VECTORED_MIN {
+        if data.len() >= UNBUFFERED_MIN {
             let (mut headers, mut frames) = (Vec::new(), Vec::new());
             if self
                 .conn
@@ -593,7 +587,7 @@ mod tests {
             let big = payload(100_000);
             ws.write_binary(&big).unwrap();
             ws.write_text("small").unwrap();
-            let exact = payload(VECTORED_MIN);
+            let exact = payload(UNBUFFERED_MIN);
             ws.write(&Message::Binary(exact.clone())).unwrap();
             assert_eq!(ws.connection().pending_output(), 0);
             let got = messages(&mut ws, &mut client);

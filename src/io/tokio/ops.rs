@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use ::tokio::io::{AsyncRead, AsyncWrite};
 
 use super::core::Core;
-use crate::connection::Connection;
+use crate::connection::{Connection, UNBUFFERED_MIN};
 use crate::error::Error;
 use crate::event::{Event, Fragment, Message, MessageKind};
 
@@ -71,10 +71,6 @@ pub(crate) async fn send<A: Access>(
     flush(a).await
 }
 
-/// Messages at least this long go out with vectored writes from the caller's buffer when the
-/// engine allows it (see [`Connection::send_unbuffered`]); below it one copy costs less.
-const VECTORED_MIN: usize = 16 * 1024;
-
 /// [`send`] for a whole message: a large one, when the engine allows it (a server without
 /// compression) and the transport writes vectored, is written straight from `data` with its
 /// frame headers; what the transport does not take at once is copied into the engine's output
@@ -84,7 +80,7 @@ pub(crate) async fn send_message<A: Access>(
     kind: MessageKind,
     data: &[u8],
 ) -> Result<(), Error> {
-    if data.len() < VECTORED_MIN || !a.with(|c| c.writes_vectored()) {
+    if data.len() < UNBUFFERED_MIN || !a.with(|c| c.writes_vectored()) {
         return send(a, |c| c.send_message(kind, data)).await;
     }
     flush(a).await?;
