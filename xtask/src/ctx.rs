@@ -17,7 +17,14 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Result<Ctx> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // The directory cargo ran us from (`cargo run` sets CARGO_MANIFEST_DIR), not the one
+        // we were compiled in: with a target directory shared between checkouts (as
+        // `.ci/run` does), cargo may reuse an xtask binary built in another checkout, whose
+        // compile-time path would send every step to that checkout.
+        let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .ok_or("xtask must live in a subdirectory of the workspace")?
             .to_path_buf();
