@@ -180,6 +180,8 @@ fn handshake_response() -> Seeds {
 mod op {
     pub const RECV_SMALL: u8 = 0;
     pub const RECV: u8 = 1;
+    /// With RECV_SMALL or RECV: through `receive_buffer`.
+    pub const ZERO_COPY: u8 = 8;
     pub const SEND_TEXT: u8 = 2 | 8;
     pub const WRITE_SOME_FIN_TEXT: u8 = 3 | 8 | 16;
     pub const WRITE_SOME_BINARY: u8 = 3;
@@ -198,12 +200,19 @@ impl Program {
     }
     /// Receives `bytes` in chunks of `chunk` (≤ 256: small receives; otherwise u16 receives).
     fn recv(&mut self, bytes: &[u8], chunk: usize) -> &mut Self {
+        self.recv_with(bytes, chunk, 0)
+    }
+    /// As `recv`, through the zero-copy `receive_buffer` where the engine offers room.
+    fn recv_zero_copy(&mut self, bytes: &[u8], chunk: usize) -> &mut Self {
+        self.recv_with(bytes, chunk, op::ZERO_COPY)
+    }
+    fn recv_with(&mut self, bytes: &[u8], chunk: usize, bits: u8) -> &mut Self {
         for c in bytes.chunks(chunk.max(1)) {
             if c.len() <= 256 && chunk <= 256 {
-                self.0.push(op::RECV_SMALL);
+                self.0.push(op::RECV_SMALL | bits);
                 self.0.push((c.len() - 1) as u8);
             } else {
-                self.0.push(op::RECV);
+                self.0.push(op::RECV | bits);
                 self.0.extend_from_slice(&(c.len() as u16).to_le_bytes());
             }
             self.0.extend_from_slice(c);
@@ -254,6 +263,13 @@ fn connection(role: Role) -> Seeds {
     let mut p = Program::new(0);
     p.recv(&[hello.clone(), ping.clone(), frag.clone()].concat(), 1);
     seeds.push(("rfc-bytewise".into(), p.0));
+    // Zero-copy receives: a large frame and a fragmented text message with a ping inside.
+    let mut p = Program::new(0);
+    p.recv_zero_copy(&[b64k.clone(), frag.clone(), ping.clone()].concat(), 1000);
+    seeds.push(("zero-copy-64k".into(), p.0));
+    let mut p = Program::new(2);
+    p.recv_zero_copy(&[hello.clone(), b256.clone(), frag.clone()].concat(), 7);
+    seeds.push(("zero-copy-streaming".into(), p.0));
 
     // Recorded conversations, plain (flags 0), streaming (2) and compressed (1, 3).
     for flags in [0u8, 1, 2, 3] {

@@ -6,8 +6,8 @@
 //!
 //! | op & 7 | operation | operands |
 //! |---|---|---|
-//! | 0 | receive `n` bytes (a chunk of the peer's stream) | `n` = u8 + 1 |
-//! | 1 | receive `n` bytes | `n` = u16 |
+//! | 0 | receive `n` bytes (a chunk of the peer's stream; op bit 3: through `receive_buffer` where the engine offers room) | `n` = u8 + 1 |
+//! | 1 | receive `n` bytes (op bit 3 as for 0) | `n` = u16 |
 //! | 2 | send a whole message (op bit 3: text) of `n` copies of a byte (512 KiB per input at most) | `n` = u16 & 0x1fff, byte |
 //! | 3 | `write_some(fin = op bit 3, text = op bit 4, data)` | u8 length, data |
 //! | 4 | `ping(data)` (data may exceed 125: a usage error) | u8 length, data |
@@ -110,6 +110,25 @@ impl Tracker {
     }
 }
 
+/// Gives `bytes` to `conn`: with `zero_copy`, through `receive_buffer`/`commit_received` as
+/// far as the engine offers room (as the adapters read), the rest through `receive`.
+fn feed(conn: &mut Connection, mut bytes: &[u8], zero_copy: bool) {
+    while zero_copy && !bytes.is_empty() {
+        let Some(room) = conn.receive_buffer() else {
+            break;
+        };
+        let n = room.len().min(bytes.len());
+        assert!(n > 0, "receive_buffer offered no room");
+        for (dst, &src) in room.iter_mut().zip(&bytes[..n]) {
+            dst.write(src);
+        }
+        // SAFETY: the first `n` bytes of `room` were just written.
+        unsafe { conn.commit_received(n) };
+        bytes = &bytes[n..];
+    }
+    conn.receive(bytes);
+}
+
 /// Runs the program in `data` against an open connection in `role` (format: module docs).
 pub fn drive(role: Role, data: &[u8]) {
     let mut input = Input::new(data);
@@ -130,11 +149,11 @@ pub fn drive(role: Role, data: &[u8]) {
         match op & 7 {
             0 => {
                 let n = usize::from(input.u8()) + 1;
-                ours.receive(input.bytes(n));
+                feed(&mut ours, input.bytes(n), op & 8 != 0);
             }
             1 => {
                 let n = usize::from(input.u16());
-                ours.receive(input.bytes(n));
+                feed(&mut ours, input.bytes(n), op & 8 != 0);
             }
             2 => {
                 // Up to 8 KiB (still two frames at the default 4 KiB `write_buffer_bytes`),

@@ -20,6 +20,8 @@ mod write;
 
 pub(crate) use write::UNBUFFERED_MIN;
 
+use std::mem::MaybeUninit;
+
 use crate::close::{self, CloseCode, CloseFrame};
 use crate::config::Config;
 use crate::error::{Error, ProtocolError, TimeoutKind};
@@ -60,6 +62,10 @@ pub enum State {
 /// the output: a peer pinging faster than we write cannot make us buffer more than this plus
 /// one pong (RFC 6455 §5.5.3 allows answering only the latest ping).
 const PONG_HIGH_WATER: usize = 16 * 1024;
+
+/// The most `receive_buffer` reserves at a time in streaming mode (message mode reserves the
+/// frame's declared length when it accepts the header, within the limits).
+const STREAM_CHUNK: usize = 64 * 1024;
 
 /// A WebSocket connection without I/O. See the [crate documentation](crate) for a tour.
 #[derive(Debug)]
@@ -186,12 +192,72 @@ impl Connection {
         // Payload of a frame being received skips the input buffer (see `receive_direct`).
         let data = self.receive_direct(data);
         self.input.extend_from_slice(data);
-        // Anything from the peer proves it alive.
+        self.peer_alive();
+    }
+
+    /// Anything from the peer proves it alive: the idle and pong timers restart.
+    fn peer_alive(&mut self) {
         self.timers.idle.arm(self.config.idle_timeout_ms);
         self.timers.pong.stop();
         if self.state == State::Open {
             self.timers.keepalive.arm(self.config.keepalive_interval_ms);
         }
+    }
+
+    /// Zero-copy receive: room in the message being received where the transport can put
+    /// the next bytes directly, instead of a caller's buffer and [`receive`](Self::receive)
+    /// (which copies them). Available only while the payload of an uncompressed data frame is
+    /// being received and no unparsed input is buffered (so the next bytes on the wire are that
+    /// payload); never longer than the rest of the frame. `None`: use `receive`.
+    ///
+    /// Read into it, then call [`commit_received`](Self::commit_received) with the count read
+    /// (no other call to this connection in between). The room was reserved when the frame's
+    /// header was accepted, within the message size limit; in streaming mode at most 64 KiB
+    /// at a time.
+    pub fn receive_buffer(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
+        let remaining = self.direct_remaining()?;
+        if self.msg_buf.spare_capacity_mut().is_empty() {
+            // Streaming mode hands the buffer over with each piece; pieces stay bounded.
+            self.msg_buf
+                .reserve(remaining.min(STREAM_CHUNK as u64) as usize);
+        }
+        let spare = self.msg_buf.spare_capacity_mut();
+        let n = (spare.len() as u64).min(remaining) as usize;
+        Some(&mut spare[..n])
+    }
+
+    /// Takes the first `n` bytes of the room [`receive_buffer`](Self::receive_buffer)
+    /// returned as received (they are unmasked in place; the next `next_event` accounts for
+    /// them as for bytes given to `receive`).
+    ///
+    /// # Safety
+    /// Those `n` bytes must have been initialised (written), `n` must not exceed the length of
+    /// that slice, and no other method of this connection may have been called since
+    /// `receive_buffer`. (A count beyond the slice, or no slice handed out, panics.)
+    pub unsafe fn commit_received(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let room = self
+            .direct_remaining()
+            .expect("commit_received without receive_buffer");
+        let start = self.msg_buf.len();
+        assert!(
+            n as u64 <= room && n <= self.msg_buf.capacity() - start,
+            "commit_received: more bytes than receive_buffer offered"
+        );
+        // SAFETY: within capacity (checked above); initialised by the caller's contract.
+        unsafe { self.msg_buf.set_len(start + n) };
+        if let ReadState::Payload {
+            mask: Some(key),
+            done,
+            ..
+        } = self.read
+        {
+            crate::mask::apply_mask(&mut self.msg_buf[start..], key, done);
+        }
+        self.advance_direct(n);
+        self.peer_alive();
     }
 
     /// Tells the engine the transport will deliver no more bytes. If that happens before
