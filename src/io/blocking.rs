@@ -429,7 +429,23 @@ impl<S: Transport> WebSocket<S> {
             self.stream.set_read_timeout(timeout)?;
             self.read_timeout = Some(timeout);
         }
-        match self.stream.read(&mut self.buf) {
+        // Inside a frame's payload, read straight into the message if the transport can
+        // (zero-copy, unmasked in place); otherwise into our buffer, which the engine copies.
+        let read = match self.conn.receive_buffer() {
+            Some(room) => match self.stream.read_uninit(room) {
+                Ok(Some(0)) => Ok(0),
+                Ok(Some(n)) => {
+                    // SAFETY: `read_uninit` reports `n` bytes written into `room`, and no
+                    // other call reached the connection since `receive_buffer`.
+                    unsafe { self.conn.commit_received(n) };
+                    return Ok(());
+                }
+                Ok(None) => self.stream.read(&mut self.buf),
+                Err(e) => Err(e),
+            },
+            None => self.stream.read(&mut self.buf),
+        };
+        match read {
             Ok(0) => self.conn.receive_eof(),
             Ok(n) => self.conn.receive(&self.buf[..n]),
             Err(e)

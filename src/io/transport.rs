@@ -1,6 +1,7 @@
 //! What the blocking adapter needs from a byte stream beyond `Read + Write`.
 
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
@@ -28,6 +29,27 @@ pub trait Transport: Read + Write {
     fn shutdown(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Reads like `read` into memory that may be uninitialised, returning how many bytes it
+    /// wrote (all initialised) — `Ok(None)` if the stream cannot. The adapter uses it to read
+    /// a frame's payload straight into the message (zero-copy receive); streams without it
+    /// are read into the adapter's buffer and copied. TCP and Unix sockets on Unix have it.
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        let _ = buf;
+        Ok(None)
+    }
+}
+
+/// `read(2)` into `buf`, for sockets (std has no stable read into uninitialised memory).
+#[cfg(unix)]
+fn read_fd(fd: std::os::fd::RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; read(2) writes at most that
+    // many and never reads them.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Some(n as usize))
 }
 
 impl Transport for TcpStream {
@@ -47,6 +69,11 @@ impl Transport for TcpStream {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             r => r,
         }
+    }
+
+    #[cfg(unix)]
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        read_fd(std::os::fd::AsRawFd::as_raw_fd(self), buf)
     }
 }
 
@@ -68,6 +95,10 @@ impl Transport for std::os::unix::net::UnixStream {
             r => r,
         }
     }
+
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        read_fd(std::os::fd::AsRawFd::as_raw_fd(self), buf)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -81,6 +112,10 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 
     fn shutdown(&mut self) -> io::Result<()> {
         (**self).shutdown()
+    }
+
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        (**self).read_uninit(buf)
     }
 }
 

@@ -239,12 +239,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         if !self.conn.wants_read() {
             return Poll::Ready(Ok(()));
         }
-        let mut rb = ReadBuf::new(&mut self.buf);
-        match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+        // Inside a frame's payload the transport reads straight into the message (zero-copy,
+        // unmasked in place); otherwise into our buffer, which the engine copies from.
+        let (read, n, direct) = match self.conn.receive_buffer() {
+            Some(room) => {
+                let mut rb = ReadBuf::uninit(room);
+                let r = Pin::new(&mut self.stream).poll_read(cx, &mut rb);
+                (r, rb.filled().len(), true)
+            }
+            None => {
+                let mut rb = ReadBuf::new(&mut self.buf);
+                let r = Pin::new(&mut self.stream).poll_read(cx, &mut rb);
+                (r, rb.filled().len(), false)
+            }
+        };
+        match read {
             Poll::Ready(Ok(())) => {
-                let n = rb.filled().len();
                 if n == 0 {
                     self.conn.receive_eof();
+                } else if direct {
+                    // SAFETY: `ReadBuf` guarantees its filled part is initialised, and no
+                    // other call reached the connection since `receive_buffer`.
+                    unsafe { self.conn.commit_received(n) };
                 } else {
                     self.conn.receive(&self.buf[..n]);
                 }
