@@ -46,7 +46,10 @@ async fn serve(args: &[String]) -> std::io::Result<()> {
             continue;
         };
         let config = config.clone();
-        tokio::spawn(async move {
+        // `unconstrained`, as fastwebsockets' echo server: an echo loop is all this task does,
+        // so tokio's cooperative budget (which makes a busy task yield every 128 operations)
+        // only adds bookkeeping per read and write.
+        tokio::spawn(tokio::task::unconstrained(async move {
             let _ = stream.set_nodelay(true);
             let Ok((mut ws, _)) = accept_async(stream, config).await else {
                 return;
@@ -65,6 +68,6 @@ async fn serve(args: &[String]) -> std::io::Result<()> {
                     }
                 }
             }
-        });
+        }));
     }
 }
