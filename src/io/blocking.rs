@@ -15,8 +15,6 @@ use crate::error::{Error, TimeoutKind};
 use crate::event::{Event, Fragment, Message, MessageKind, OpenInfo};
 use crate::handshake::ClientRequest;
 
-const READ_BUFFER: usize = 64 * 1024;
-
 /// A WebSocket over a blocking stream. One call at a time (`&mut self`): a read may write
 /// (pongs, close replies) and every write is flushed before it returns, so the caller's pace
 /// is the back-pressure.
@@ -132,7 +130,7 @@ impl<S: Transport> WebSocket<S> {
         let mut ws = WebSocket {
             stream,
             conn,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            buf: vec![0; crate::io::READ_BUFFER].into_boxed_slice(),
             started: Instant::now(),
             read_timeout: None,
             write_timeout: None,

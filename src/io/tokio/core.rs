@@ -15,8 +15,6 @@ use crate::connection::{Connection, State};
 use crate::error::{Error, TimeoutKind};
 use crate::event::Event;
 
-const READ_BUFFER: usize = 64 * 1024;
-
 /// An event taken from the engine whose delivery waits for I/O to finish: the peer's close
 /// (delivered once the close handshake is complete and the transport shut down) or the end
 /// of the connection.
@@ -50,7 +48,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         Core {
             stream,
             conn,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            buf: vec![0; crate::io::READ_BUFFER].into_boxed_slice(),
             started,
             sleep: None,
             sleep_at: None,
