@@ -138,22 +138,19 @@ const WHY_ENGINE: &str = "Engine: the margins left are within this machine's run
      validation (simdutf8 for wsengine and fastwebsockets alike).";
 
 /// Shown under the goals when an echo goal is missed.
-const WHY_ECHO: &str = "Loopback echo, single connection (run on 98941ee): the blocking server \
-     leads fastwebsockets up to 64 KiB (1.02–1.08×) and is at 0.95× at 1 MiB; the tokio adapter \
-     is at 0.98–1.00× up to 64 KiB and 0.92× at 1 MiB. Server CPU per 1 MiB binary echo: \
-     fastwebsockets 192 µs, blocking 204 µs, tokio 209 µs. perf on the blocking server at 1 MiB: \
-     78% kernel (the socket copies `_copy_from_iter` 17% and `_copy_to_iter` 12%), and 17% the \
-     engine's one user-space pass, the fused unmask-copy from the 64 KiB read buffer into the \
-     message (`mask::avx2::copy_blocks`); fastwebsockets reads into its frame buffer and unmasks \
-     in place, a pass less. Closing it needs a zero-copy receive path (the transport reading \
-     straight into the message buffer — uninitialised memory through tokio's `ReadBuf` — and \
-     the payload unmasked in place): not built. Since the last run the tokio adapter writes large \
-     server messages vectored from the caller's buffer (it was 15–30% behind at 64 KiB–1 MiB) \
-     and no longer keeps a timer registered without a deadline (a registered timer made every \
-     `epoll_wait` read the clock: ~10% of a 16-byte echo). 100 connections: the blocking example \
-     server is a thread per connection (1.45 context switches per message against 0.31 for an \
-     epoll loop, `perf stat`), 0.70×; the tokio adapter, same engine in fastwebsockets' I/O model, \
-     0.99×, inside this machine's run-to-run noise (±10%).";
+const WHY_ECHO: &str = "Loopback echo, single connection (run on 0307778): the blocking server \
+     is at 1.01–1.07× fastwebsockets at every size, the tokio adapter at 1.01–1.05× from 64 KiB \
+     and 0.99× at 16 B and 1 KiB (0.7–1.1% behind, inside this machine's run-to-run noise of \
+     ±2% between identical runs; perf shows the same syscalls per message as fastwebsockets). \
+     What closed the large-message gap (was 0.92× tokio, 0.95× blocking at 1 MiB): zero-copy \
+     receive — the transport reads a frame's payload straight into the message \
+     (`Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` for the blocking \
+     adapter over TCP) and the engine unmasks it in place, as fastwebsockets does; the fused \
+     unmask-copy out of the read buffer was 17% of a 1 MiB echo server's CPU. The adapters' own \
+     read buffer went from 64 KiB to 8 KiB, so that only a frame's header and first 8 KiB are \
+     copied (64 KiB echo: 0.98× → 1.02×). 100 connections: the blocking example server is a \
+     thread per connection (1.45 context switches per message against 0.31 for an epoll loop, \
+     `perf stat`), 0.75×; the tokio adapter, same engine in fastwebsockets' I/O model, 0.98×.";
 
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the server now runs the component through async \
@@ -178,7 +175,9 @@ const WHAT_MAKES_IT_FAST: &str = "How the engine gets there: \
      masking runs on 32-byte blocks (SSE2 everywhere, AVX2 when the CPU has it, detected at run \
      time) and 8-byte words below that; a payload is unmasked *while* it is copied into the \
      message, in one pass; when nothing is buffered, `receive()` moves a data frame's payload \
-     straight into the message without passing through the input buffer; text is validated with \
+     straight into the message without passing through the input buffer, and the adapters read \
+     the rest of a frame's payload into the message directly (zero-copy receive: \
+     `receive_buffer`, unmasked in place); text is validated with \
      simdutf8's fast path; mask keys come from a per-thread pool of OS randomness (one `getrandom` \
      per 256 frames, not per 16); the blocking adapter writes large server messages with \
      vectored writes straight from the caller's buffer; messages go out in frames of up to 64 KiB \
