@@ -208,14 +208,15 @@ impl Connection {
     /// the next bytes directly, instead of a caller's buffer and [`receive`](Self::receive)
     /// (which copies them). Available only while the payload of an uncompressed data frame is
     /// being received and no unparsed input is buffered (so the next bytes on the wire are that
-    /// payload); never longer than the rest of the frame. `None`: use `receive`.
+    /// payload); never empty, never longer than the rest of the frame. `None`: use `receive`.
     ///
     /// Read into it, then call [`commit_received`](Self::commit_received) with the count read
     /// (no other call to this connection in between). The room was reserved when the frame's
     /// header was accepted, within the message size limit; in streaming mode at most 64 KiB
     /// at a time.
     pub fn receive_buffer(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
-        let remaining = self.direct_remaining()?;
+        // Never an empty slice: a read into it would look like the end of the stream.
+        let remaining = self.direct_remaining().filter(|&r| r > 0)?;
         if self.msg_buf.spare_capacity_mut().is_empty() {
             // Streaming mode hands the buffer over with each piece; pieces stay bounded.
             self.msg_buf

@@ -630,6 +630,59 @@ mod tests {
         }
     }
 
+    /// Header and the first `k` payload bytes of a masked binary frame carrying `payload`.
+    fn frame_start(payload: &[u8], k: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut bytes = Vec::new();
+        push_frame(&mut bytes, true, OpCode::Binary, payload, [9, 8, 7, 6]);
+        let head = bytes.len() - payload.len();
+        let rest = bytes.split_off(head + k);
+        (bytes, rest)
+    }
+
+    #[test]
+    fn zero_copy_room_is_the_rest_of_the_frame() {
+        let mut conn = open_server();
+        assert!(conn.receive_buffer().is_none(), "no frame yet");
+        let payload: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let (start, rest) = frame_start(&payload, 10);
+        conn.receive(&start);
+        assert!(matches!(conn.next_event(), Ok(None)));
+        let room = conn.receive_buffer().expect("inside the payload");
+        assert_eq!(room.len(), 990);
+        for (dst, &src) in room.iter_mut().zip(&rest) {
+            dst.write(src);
+        }
+        // SAFETY: all 990 bytes were written.
+        unsafe { conn.commit_received(990) };
+        assert!(conn.receive_buffer().is_none(), "the frame is complete");
+        match conn.next_event() {
+            Ok(Some(Event::Message(m))) => assert_eq!(m.as_bytes(), &payload[..]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn streaming_room_is_bounded() {
+        let mut conn = open_server();
+        conn.set_streaming(true);
+        let (start, _) = frame_start(&vec![0; 4 << 20], 3);
+        conn.receive(&start);
+        assert!(matches!(conn.next_event(), Ok(Some(Event::Fragment(_)))));
+        let room = conn.receive_buffer().expect("inside the payload").len();
+        assert!(room > 0 && room <= 64 * 1024, "{room}");
+    }
+
+    #[test]
+    #[should_panic(expected = "more bytes than receive_buffer offered")]
+    fn commit_beyond_the_room_panics() {
+        let mut conn = open_server();
+        let (start, _) = frame_start(&[1; 100], 10);
+        conn.receive(&start);
+        let room = conn.receive_buffer().expect("inside the payload").len();
+        // SAFETY: not reached: the count is refused before any byte is taken.
+        unsafe { conn.commit_received(room + 1) };
+    }
+
     #[test]
     fn any_split_and_any_polling_yields_the_same_events() {
         let mut rng = Rng(0x1234_5678_9abc_def1);
