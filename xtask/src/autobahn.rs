@@ -3,7 +3,8 @@
 //! * Installs the testsuite (Python 2.7) into `target/autobahn/venv` if it is missing.
 //! * Role `client`: `wstest -m fuzzingserver` listens, our client under test connects to it.
 //! * Role `server`: our echo server listens, `wstest -m fuzzingclient` connects to it.
-//! * Reads `target/autobahn/reports/{clients,servers}/index.json` and summarizes.
+//! * Reads `target/autobahn/reports/{clients,servers}/<agent>/index.json` and summarizes
+//!   (a directory and spec per face, so runs of different faces can go at once).
 //!
 //! The faces under test are rows of [`AGENTS`]; a new face (a wasm component, a JS package, a
 //! tokio adapter) is one more row.
@@ -683,7 +684,10 @@ fn face(agent: &'static Agent, role: Role) -> Result<&'static Face> {
 }
 
 /// Writes a spec from the template in `autobahn/` with the run's values filled in.
-fn write_spec(ctx: &Ctx, name: &str, fill: Value) -> Result<PathBuf> {
+/// Writes `autobahn/<name>` with `fill`'s keys set, as `<stem>-<agent>.json` in the Autobahn
+/// directory: one spec (and one report directory, see the callers) per agent and mode, so that
+/// runs of different faces can go at once.
+fn write_spec(ctx: &Ctx, name: &str, agent: &str, fill: Value) -> Result<PathBuf> {
     let template = ctx.root.join("autobahn").join(name);
     let text = fs::read_to_string(&template)
         .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
@@ -695,7 +699,8 @@ fn write_spec(ctx: &Ctx, name: &str, fill: Value) -> Result<PathBuf> {
     for (k, v) in fill.as_object().into_iter().flatten() {
         obj.insert(k.clone(), v.clone());
     }
-    let out = autobahn_dir(ctx).join(name);
+    let stem = name.trim_end_matches(".json");
+    let out = autobahn_dir(ctx).join(format!("{stem}-{agent}.json"));
     fs::create_dir_all(autobahn_dir(ctx)).map_err(|e| e.to_string())?;
     let text = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())? + "\n";
     fs::write(&out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -725,13 +730,14 @@ fn run_client_role(ctx: &Ctx, opts: &Options, logs: &mut Vec<PathBuf>) -> RoleRe
         addr,
         &format!("--client-port N or {ENV_CLIENT_PORT}=N (wstest fuzzingserver)"),
     )?;
-    let outdir = "reports/clients";
+    let outdir = format!("reports/clients/{}", agent.report_name);
     let spec = write_spec(
         ctx,
         "fuzzingserver.json",
+        agent.report_name,
         json!({ "url": url, "outdir": outdir, "cases": opts.cases }),
     )?;
-    let index = autobahn_dir(ctx).join(outdir).join("index.json");
+    let index = autobahn_dir(ctx).join(&outdir).join("index.json");
     let _ = fs::remove_file(&index);
 
     let start = Instant::now();
@@ -804,17 +810,18 @@ fn run_server_role(ctx: &Ctx, opts: &Options, logs: &mut Vec<PathBuf>) -> RoleRe
     )?;
     server.wait_for_port(addr, PORT_WAIT)?;
 
-    let outdir = "reports/servers";
+    let outdir = format!("reports/servers/{}", agent.report_name);
     let spec = write_spec(
         ctx,
         "fuzzingclient.json",
+        agent.report_name,
         json!({
             "outdir": outdir,
             "servers": [{ "agent": agent.report_name, "url": format!("ws://{addr}") }],
             "cases": opts.cases,
         }),
     )?;
-    let index = autobahn_dir(ctx).join(outdir).join("index.json");
+    let index = autobahn_dir(ctx).join(&outdir).join("index.json");
     let _ = fs::remove_file(&index);
 
     let wslog = ctx.log(&log_name(agent, Role::Server, "wstest"));

@@ -39,7 +39,7 @@ commands:
       Runs the Autobahn testsuite (default: cases 1.* to 11.*, both roles,
       agent native; --full runs every case). Ports default to {cp} (wstest's
       fuzzing server, tests our client) and {sp} (our server under test), or
-      ${ecp} / ${esp}. Reports: target/autobahn/reports/.
+      ${ecp} / ${esp}. Reports: target/autobahn/reports/{{clients,servers}}/AGENT/.
       Agents:
 {agents}
   demo [--port N]
