@@ -22,7 +22,7 @@ pub(super) fn describe(what: &str, e: ErrorCode) -> String {
 }
 
 /// Waits for `p` until `deadline` (ms, monotonic). False if the deadline passed first.
-fn wait(p: &Pollable, deadline: Option<u64>) -> bool {
+pub(super) fn wait(p: &Pollable, deadline: Option<u64>) -> bool {
     match deadline {
         None => {
             p.block();

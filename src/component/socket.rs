@@ -128,7 +128,8 @@ impl Socket {
                 .conn
                 .send_unbuffered(m.kind(), data, &mut headers, &mut frames)?
             {
-                let parts = Connection::unbuffered_parts(&headers, &frames, data);
+                let parts: Vec<&[u8]> =
+                    Connection::unbuffered_parts(&headers, &frames, data).collect();
                 let mut gather = Gather::new(&parts);
                 // These bytes are not in the engine's output, so its write timer cannot see
                 // them: each wait for room is bounded by the write timeout here instead.
@@ -139,7 +140,7 @@ impl Socket {
                     r = Err(Error::Timeout(TimeoutKind::Write));
                 }
                 if let Err(Error::Timeout(TimeoutKind::Write)) = r {
-                    self.conn.unbuffered_write_timed_out();
+                    self.conn.write_timed_out();
                     return r;
                 }
                 if r.is_err() {

@@ -4,7 +4,7 @@
 
 use super::gather::Gather;
 use super::wasi::clocks::monotonic_clock;
-use super::wasi::io::poll::{self, Pollable};
+use super::wasi::io::poll::Pollable;
 use super::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::wasi::sockets::tcp::{ShutdownType, TcpSocket};
 use crate::{Error, TimeoutKind};
@@ -235,9 +235,7 @@ impl Transport {
                 if now_ms() >= d {
                     return Ok(Input::Nothing);
                 }
-                let readable = input.subscribe();
-                let timer = monotonic_clock::subscribe_instant(d.saturating_mul(1_000_000));
-                poll::poll(&[&readable, &timer]);
+                super::net::wait(&input.subscribe(), Some(d));
             }
         }
     }
@@ -387,15 +385,14 @@ impl Transport {
                 let _ = self.write_all(&bytes, wait);
             }
         }
-        match self.socket.as_ref() {
-            // The peer may have gone already; either way the connection is over.
-            Some(_) => {
-                let _ = self.flush_raw(wait);
-                if let Some(socket) = self.socket.as_ref() {
-                    let _ = socket.shutdown(ShutdownType::Both);
-                }
-            }
-            None => drop(self.output.take()),
+        if self.socket.is_none() {
+            drop(self.output.take());
+            return;
+        }
+        // The peer may have gone already; either way the connection is over.
+        let _ = self.flush_raw(wait);
+        if let Some(socket) = &self.socket {
+            let _ = socket.shutdown(ShutdownType::Both);
         }
     }
 }
@@ -427,17 +424,10 @@ fn wait_for(output: &OutputStream, wait: Wait, deadline: &mut Option<u64>) -> bo
         Wait::Stall(None) => None,
         Wait::Stall(Some(ms)) => Some(*deadline.get_or_insert_with(|| now_ms().saturating_add(ms))),
     };
-    let writable = output.subscribe();
-    match end {
-        None => writable.block(),
-        Some(d) => {
-            if now_ms() >= d {
-                return false;
-            }
-            let timer = monotonic_clock::subscribe_instant(d.saturating_mul(1_000_000));
-            poll::poll(&[&writable, &timer]);
-        }
+    if end.is_some_and(|d| now_ms() >= d) {
+        return false;
     }
+    super::net::wait(&output.subscribe(), end);
     true
 }
 

@@ -451,8 +451,10 @@ impl Connection {
     // ---------------------------------------------------------------- closing
 
     /// The transport took none of the output for the write timeout: the peer is not
-    /// reading, so no close frame; the output is dropped.
-    fn write_timed_out(&mut self) {
+    /// reading, so no close frame; the output is dropped. Also called by an adapter whose
+    /// bytes of a [`send_unbuffered`](Self::send_unbuffered) message, written outside the
+    /// output, waited that long: the connection fails as when the engine's own timer fires.
+    pub(crate) fn write_timed_out(&mut self) {
         if self.state == State::Closed {
             // Already over (a failure's close frame, or the close reply, was waiting): its
             // outcome was reported; only stop waiting for the transport.

@@ -75,36 +75,25 @@ impl Connection {
 
     /// The pieces to write, in order, for frames laid out by
     /// [`send_unbuffered`](Self::send_unbuffered): each header followed by its slice of `data`.
+    /// (An iterator, so each adapter collects them once, into the slice type it writes.)
     pub(crate) fn unbuffered_parts<'a>(
         headers: &'a [u8],
-        frames: &[(usize, usize)],
+        frames: &'a [(usize, usize)],
         data: &'a [u8],
-    ) -> Vec<&'a [u8]> {
-        let mut parts = Vec::with_capacity(frames.len() * 2);
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
         let (mut h, mut p) = (0, 0);
-        for &(hl, pl) in frames {
-            parts.push(&headers[h..h + hl]);
-            parts.push(&data[p..p + pl]);
+        frames.iter().flat_map(move |&(hl, pl)| {
+            let parts = [&headers[h..h + hl], &data[p..p + pl]];
             h += hl;
             p += pl;
-        }
-        parts
+            parts
+        })
     }
 
     /// Puts bytes of frames already accounted for by [`send_unbuffered`](Self::send_unbuffered)
     /// that the caller could not write into the output, to go out with the next flush.
     pub(crate) fn queue_unbuffered_rest(&mut self, bytes: &[u8]) {
         self.output.extend_from_slice(bytes);
-    }
-
-    /// Tells the engine that bytes of a message sent with
-    /// [`send_unbuffered`](Self::send_unbuffered), written by the caller outside the output,
-    /// waited in the transport for the write timeout without it taking any: the connection
-    /// fails as when the engine's own write timer fires (`Error::Timeout(Write)` from
-    /// `next_event`, no close frame, output dropped).
-    #[cfg(feature = "component-websocket")]
-    pub(crate) fn unbuffered_write_timed_out(&mut self) {
-        self.write_timed_out();
     }
 
     /// Sends a whole text message (split into frames by `auto_fragment`).

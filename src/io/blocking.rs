@@ -241,7 +241,6 @@ impl<S: Transport> WebSocket<S> {
         data: &[u8],
     ) -> Result<(), Error> {
         let mut slices: Vec<IoSlice<'_>> = Connection::unbuffered_parts(headers, frames, data)
-            .into_iter()
             .map(IoSlice::new)
             .collect();
         let mut bufs = &mut slices[..];
