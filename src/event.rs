@@ -109,7 +109,10 @@ pub struct OpenInfo {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// The opening handshake completed; messages may flow.
-    Open(OpenInfo),
+    ///
+    /// Boxed: the handshake's headers make `OpenInfo` ~200 bytes, and every event is moved
+    /// a few times between the engine and the caller, once per message.
+    Open(Box<OpenInfo>),
     /// A whole message arrived (message mode, the default).
     Message(Message),
     /// Part of a message arrived (streaming mode, see `Connection::set_streaming`).

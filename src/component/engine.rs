@@ -18,7 +18,7 @@ impl wit::Guest for Component {
 
 fn event(e: EngineEvent) -> Event {
     match e {
-        EngineEvent::Open(i) => Event::Open(convert::open_info(i)),
+        EngineEvent::Open(i) => Event::Open(convert::open_info(*i)),
         EngineEvent::Message(m) => Event::Message(convert::message(m)),
         EngineEvent::Fragment(f) => Event::Fragment(convert::fragment(f)),
         EngineEvent::Ping(p) => Event::Ping(p),

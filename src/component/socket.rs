@@ -51,7 +51,7 @@ impl Socket {
             // The engine's first event is always `Open`; anything else would be skipped.
             if let Some(Event::Open(info)) = s.next_event(true).map_err(error)? {
                 let ws = Websocket::new(WebsocketResource(RefCell::new(s)));
-                return Ok((ws, convert::open_info(info)));
+                return Ok((ws, convert::open_info(*info)));
             }
         }
     }

@@ -106,7 +106,7 @@ impl Connection {
             Ok((response, Event::Open(info))) => Ok(Upgrade {
                 connection: conn,
                 response,
-                info,
+                info: *info,
             }),
             Ok((_, other)) => unreachable!("answer opens with Event::Open, not {other:?}"),
             Err((response, error)) => Err(Box::new(Refusal { response, error })),

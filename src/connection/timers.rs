@@ -74,17 +74,22 @@ impl Timers {
         ]
     }
 
+    /// The earliest deadline of any armed timer. Adapters ask before every wait, so this
+    /// folds over the fields in place (no array of copies, no iterator adaptors).
     pub(crate) fn next_deadline(&self, now: u64) -> Option<u64> {
-        [
-            self.handshake,
-            self.close,
-            self.keepalive,
-            self.pong,
-            self.idle,
-            self.write,
-        ]
-        .iter()
-        .filter_map(|t| t.deadline(now))
-        .min()
+        let mut next = None;
+        for t in [
+            &self.handshake,
+            &self.close,
+            &self.keepalive,
+            &self.pong,
+            &self.idle,
+            &self.write,
+        ] {
+            if let Some(d) = t.deadline(now) {
+                next = Some(next.map_or(d, |n: u64| n.min(d)));
+            }
+        }
+        next
     }
 }

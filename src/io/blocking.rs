@@ -137,7 +137,7 @@ impl<S: Transport> WebSocket<S> {
             writes_time_out: false,
         };
         match ws.read_event()? {
-            Event::Open(info) => Ok((ws, info)),
+            Event::Open(info) => Ok((ws, *info)),
             other => unreachable!("the first event is Open, got {other:?}"),
         }
     }

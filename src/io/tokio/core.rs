@@ -40,6 +40,9 @@ pub(crate) struct Core<S> {
     held: Option<Held>,
     /// The transport was shut down; nothing more is read or written.
     shut: bool,
+    /// The transport took bytes since its last completed flush. Flushing is skipped while
+    /// it has taken none: a flush per read and write costs little, but it is per message.
+    dirty: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -54,6 +57,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             sleep_at: None,
             held: None,
             shut: false,
+            dirty: false,
         }
     }
 
@@ -121,6 +125,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// write timeout...): output that waits `write_timeout_ms` without progress is dropped
     /// and this fails with `Error::Timeout(Write)`.
     pub(crate) fn poll_flush_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.conn.pending_output() == 0 && !self.dirty {
+            return Poll::Ready(Ok(()));
+        }
         while self.conn.pending_output() > 0 {
             if self.shut {
                 return Poll::Ready(Err(io::Error::from(ErrorKind::NotConnected).into()));
@@ -129,7 +136,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into()))
                 }
-                Poll::Ready(Ok(n)) => self.conn.consume_output(n),
+                Poll::Ready(Ok(n)) => {
+                    self.dirty = true;
+                    self.conn.consume_output(n);
+                }
                 Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
                 Poll::Pending => {
@@ -147,7 +157,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         if self.shut {
             return Poll::Ready(Ok(()));
         }
-        Poll::Ready(ready!(Pin::new(&mut self.stream).poll_flush(cx)).map_err(Error::from))
+        ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
+        self.dirty = false;
+        Poll::Ready(Ok(()))
     }
 
     /// Writes a whole message that [`Connection::send_unbuffered`] accounted for: each frame
@@ -173,7 +185,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     failed = Some(io::Error::from(ErrorKind::WriteZero));
                     break;
                 }
-                Poll::Ready(Ok(n)) => IoSlice::advance_slices(&mut bufs, n),
+                Poll::Ready(Ok(n)) => {
+                    self.dirty = true;
+                    IoSlice::advance_slices(&mut bufs, n);
+                }
                 Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => {
                     failed = Some(e);

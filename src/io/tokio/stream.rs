@@ -66,7 +66,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             core: Core::new(stream, conn),
         };
         match ws.read_event().await? {
-            Event::Open(info) => Ok((ws, info)),
+            Event::Open(info) => Ok((ws, *info)),
             // The engine reports Open before anything else; anything else is a bug there,
             // reported as an error rather than a panic.
             other => Err(std::io::Error::other(format!("expected Open, got {other:?}")).into()),
