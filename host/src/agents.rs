@@ -56,6 +56,9 @@ pub fn echo_server(rt: &Runtime, c: &Component, addr: &str, deflate: bool) -> Re
                     eprintln!("{e}");
                 }
             }
+            // A peer that hung up before its request was answered (a port probe, such as
+            // the demo's readiness check) is not worth a line; refused requests are.
+            Err(WsError::Handshake(h)) if h.status.is_none() => {}
             Err(e) => eprintln!("accept: {e:?}"),
         }
     }
@@ -110,6 +113,9 @@ pub async fn echo_server_async(
                     eprintln!("{e}");
                 }
             }
+            // A peer that hung up before its request was answered (a port probe, such as
+            // the demo's readiness check) is not worth a line; refused requests are.
+            Err(WsError::Handshake(h)) if h.status.is_none() => {}
             Err(e) => eprintln!("accept: {e:?}"),
         }
     }
