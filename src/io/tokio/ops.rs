@@ -66,7 +66,10 @@ pub(crate) async fn send<A: Access>(
     a: &mut A,
     frame: impl FnOnce(&mut Connection) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    flush(a).await?;
+    // Usually nothing waits (the last write completed): no flush step then.
+    if a.with(|c| c.conn.pending_output() > 0) {
+        flush(a).await?;
+    }
     a.with(|c| frame(&mut c.conn))?;
     flush(a).await
 }
