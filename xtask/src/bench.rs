@@ -138,19 +138,21 @@ const WHY_ENGINE: &str = "Engine: the margins left are within this machine's run
      validation (simdutf8 for wsengine and fastwebsockets alike).";
 
 /// Shown under the goals when an echo goal is missed.
-const WHY_ECHO: &str = "Loopback echo, single connection (run on 0307778): the blocking server \
-     is at 1.01–1.07× fastwebsockets at every size, the tokio adapter at 1.01–1.05× from 64 KiB \
-     and 0.99× at 16 B and 1 KiB (0.7–1.1% behind, inside this machine's run-to-run noise of \
-     ±2% between identical runs; perf shows the same syscalls per message as fastwebsockets). \
-     What closed the large-message gap (was 0.92× tokio, 0.95× blocking at 1 MiB): zero-copy \
-     receive — the transport reads a frame's payload straight into the message \
-     (`Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` for the blocking \
-     adapter over TCP) and the engine unmasks it in place, as fastwebsockets does; the fused \
-     unmask-copy out of the read buffer was 17% of a 1 MiB echo server's CPU. The adapters' own \
-     read buffer went from 64 KiB to 8 KiB, so that only a frame's header and first 8 KiB are \
-     copied (64 KiB echo: 0.98× → 1.02×). 100 connections: the blocking example server is a \
-     thread per connection (1.45 context switches per message against 0.31 for an epoll loop, \
-     `perf stat`), 0.75×; the tokio adapter, same engine in fastwebsockets' I/O model, 0.98×.";
+const WHY_ECHO: &str = "Loopback echo, single connection (run on 4d70f78): every server here \
+     is at the same floor as fastwebsockets from 64 KiB up — one receive copy into the message \
+     (zero-copy receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` \
+     for the blocking adapter), one in-place unmask, one vectored send from the message, the same \
+     syscalls per message (strace) — and the ratio there is this shared VM's noise: blocking \
+     0.99–1.05×, tokio adapter 0.98–1.02× at 64 KiB and 1 MiB; the same code measured 1.01–1.05× \
+     at 1 MiB the session before. Small messages: blocking 1.07×; the tokio adapter 0.98–1.00×, \
+     with the same syscalls as fastwebsockets and ~14% more user-space instructions per message \
+     (callgrind, 16 B: 3 698 against 3 232; ~165 of them allocate and free the owned `Message` \
+     that fastwebsockets' borrowed frames avoid). What went this time: `Event` shrank from 200 to \
+     32 bytes (`Event::Open` boxed; each event is moved several times per message), \
+     `next_deadline` folds in place, no transport flush without a write (4 072 → 3 698 \
+     instructions). 100 connections: the blocking example server is a thread per connection \
+     (1.45 context switches per message against 0.31 for an epoll loop, `perf stat`), 0.75×; \
+     the tokio adapter, same engine in fastwebsockets' I/O model, 1.00×.";
 
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the server now runs the component through async \
