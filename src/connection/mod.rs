@@ -272,8 +272,8 @@ impl Connection {
     /// needed (or the connection is closed). An `Err` is reported once; the connection is
     /// then closed or failed and a close frame or HTTP error may wait in the output.
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
-        if self.pending_error.is_some() {
-            return Err(self.pending_error.take().expect("checked"));
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
         }
         match self.state {
             State::Connecting => self.poll_opening(),
