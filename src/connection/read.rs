@@ -232,7 +232,7 @@ impl Connection {
     /// in one piece goes straight to the message). Anything else (a control frame, a frame
     /// that breaks a rule, an incomplete header) is left to `next_event`, in order.
     pub(super) fn receive_direct<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
-        if self.in_pos != self.input.len() || !matches!(self.state, State::Open | State::Closing) {
+        if !self.input_drained() {
             return data;
         }
         let data = match self.read {
@@ -265,10 +265,7 @@ impl Connection {
     /// rest of the frame, if a frame's payload is being received, uncompressed, and nothing
     /// unparsed is buffered ahead of it.
     pub(super) fn direct_remaining(&self) -> Option<u64> {
-        if self.in_pos != self.input.len()
-            || self.eof
-            || !matches!(self.state, State::Open | State::Closing)
-        {
+        if !self.input_drained() {
             return None;
         }
         let ReadState::Payload { remaining, .. } = self.read else {
@@ -276,6 +273,14 @@ impl Connection {
         };
         self.in_msg.as_ref().filter(|m| !m.compressed)?;
         Some(remaining)
+    }
+
+    /// Whether the next bytes from the transport may bypass the input buffer: nothing
+    /// unparsed is buffered ahead of them, the stream has not ended, and frames are being read.
+    fn input_drained(&self) -> bool {
+        self.in_pos == self.input.len()
+            && !self.eof
+            && matches!(self.state, State::Open | State::Closing)
     }
 
     /// `n` payload bytes of the current frame were appended to `msg_buf`, unmasked, by

@@ -683,9 +683,8 @@ fn face(agent: &'static Agent, role: Role) -> Result<&'static Face> {
     .ok_or_else(|| format!("agent `{}` has no {role} face", agent.name))
 }
 
-/// Writes a spec from the template in `autobahn/` with the run's values filled in.
-/// Writes `autobahn/<name>` with `fill`'s keys set, as `<stem>-<agent>.json` in the Autobahn
-/// directory: one spec (and one report directory, see the callers) per agent and mode, so that
+/// Writes the spec template `autobahn/<name>` with `fill`'s keys set, as `<stem>-<agent>.json`
+/// in the Autobahn directory: one spec (and one report directory, see the callers) per agent and mode, so that
 /// runs of different faces can go at once.
 fn write_spec(ctx: &Ctx, name: &str, agent: &str, fill: Value) -> Result<PathBuf> {
     let template = ctx.root.join("autobahn").join(name);
