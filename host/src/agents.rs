@@ -5,6 +5,7 @@
 use anyhow::{anyhow, Result};
 use wasmtime::component::{Component, ResourceAny};
 use wasmtime::Store;
+use wsengine_host::streams::tcp_streams;
 use wsengine_host::websocket::Websocket;
 use wsengine_host::{
     compression, options, websocket_async, Ctx, Message, Options, Runtime, WsError,
@@ -18,13 +19,16 @@ fn with_deflate(deflate: bool) -> Options {
     o
 }
 
-/// Echoes every message until the peer closes or the connection fails.
+/// Echoes every message until the peer closes or the connection fails. Messages are read
+/// and written as bytes (`read-bytes`, `write-some` with `fin`): text comes back out as it
+/// went in, checked once by the engine, not lifted as a `string` (which wasmtime validates
+/// again on the host).
 fn echo(store: &mut Store<Ctx>, w: &Websocket, ws: ResourceAny) -> Result<()> {
     let sockets = w.wsengine_websocket_sockets().websocket();
     let result = loop {
-        match sockets.call_read(&mut *store, ws)? {
+        match sockets.call_read_bytes(&mut *store, ws)? {
             Ok(m) => {
-                if let Err(e) = sockets.call_write(&mut *store, ws, &m)? {
+                if let Err(e) = sockets.call_write_some(&mut *store, ws, true, m.kind, &m.data)? {
                     break Err(e);
                 }
             }
@@ -72,9 +76,10 @@ async fn echo_async(
 ) -> Result<()> {
     let sockets = w.wsengine_websocket_sockets().websocket();
     let result = loop {
-        match sockets.call_read(&mut *store, ws).await? {
+        match sockets.call_read_bytes(&mut *store, ws).await? {
             Ok(m) => {
-                if let Err(e) = sockets.call_write(&mut *store, ws, &m).await? {
+                let r = sockets.call_write_some(&mut *store, ws, true, m.kind, &m.data);
+                if let Err(e) = r.await? {
                     break Err(e);
                 }
             }
@@ -115,6 +120,52 @@ pub async fn echo_server_async(
             }
             // A peer that hung up before its request was answered (a port probe, such as
             // the demo's readiness check) is not worth a line; refused requests are.
+            Err(WsError::Handshake(h)) if h.status.is_none() => {}
+            Err(e) => eprintln!("accept: {e:?}"),
+        }
+    }
+}
+
+/// [`echo_server_async`] with the host accepting the TCP connections (tokio) and handing each
+/// to the component as a stream pair (`accept-streams`, through [`tcp_streams`]): large
+/// messages then cross in one call each way instead of 64 KiB pieces.
+pub async fn echo_server_host_tcp(
+    rt: &Runtime,
+    c: &Component,
+    addr: &str,
+    deflate: bool,
+) -> Result<()> {
+    let (mut store, w) = rt.websocket_async(c).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow!("bind {addr}: {e}"))?;
+    println!(
+        "component echo server (host TCP streams) listening on ws://{}",
+        listener.local_addr()?
+    );
+    let o = with_deflate(deflate);
+    loop {
+        let (tcp, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of descriptors or a connection reset before it was taken: not fatal.
+            Err(e) => {
+                eprintln!("accept: {e}");
+                continue;
+            }
+        };
+        // Small messages go out at once (the component flushes whole messages).
+        let _ = tcp.set_nodelay(true);
+        let (input, output) = tcp_streams(&mut store, tcp)?;
+        let server = w.wsengine_websocket_server();
+        match server
+            .call_accept_streams(&mut store, input, output, &o)
+            .await?
+        {
+            Ok((ws, _)) => {
+                if let Err(e) = echo_async(&mut store, &w, ws).await {
+                    eprintln!("{e}");
+                }
+            }
             Err(WsError::Handshake(h)) if h.status.is_none() => {}
             Err(e) => eprintln!("accept: {e:?}"),
         }

@@ -19,6 +19,7 @@
 pub mod compose;
 mod memory;
 mod paths;
+pub mod streams;
 
 pub use memory::MemoryWatch;
 

@@ -1,7 +1,7 @@
 //! `wsengine-host`: runs the wsengine WASI component inside wasmtime.
 //!
 //! ```text
-//! wsengine-host echo-server --addr 127.0.0.1:9002 [--component PATH] [--no-deflate] [--sync]
+//! wsengine-host echo-server --addr 127.0.0.1:9002 [--component PATH] [--no-deflate] [--sync | --host-tcp]
 //! wsengine-host autobahn-client --url ws://127.0.0.1:9001 --agent NAME [--component PATH]
 //! wsengine-host compose GUEST.wasm --plug WEBSOCKET.wasm -o OUT.wasm
 //! wsengine-host run COMPONENT.wasm [ARGS...]
@@ -21,14 +21,17 @@ use wsengine_host::{component_dir, compose, Runtime};
 
 const USAGE: &str = "\
 usage:
-  wsengine-host echo-server --addr ADDR [--component PATH] [--no-deflate] [--sync]
+  wsengine-host echo-server --addr ADDR [--component PATH] [--no-deflate] [--sync | --host-tcp]
   wsengine-host autobahn-client --url URL --agent NAME [--component PATH] [--no-deflate]
   wsengine-host compose GUEST.wasm --plug WEBSOCKET.wasm -o OUT.wasm
   wsengine-host run COMPONENT.wasm [ARGS...]
   wsengine-host inspect COMPONENT.wasm      (lists its imports and exports)
 PATH defaults to websocket.wasm in $WSENGINE_COMPONENT_DIR or target/component.
 echo-server drives the component through async bindings on a current-thread tokio
-runtime; --sync uses the sync bindings instead (for comparison).";
+runtime; --sync uses the sync bindings instead (for comparison). The component listens
+and accepts on wasi:sockets itself, unless --host-tcp: then the host accepts and hands each
+connection over as a wasi:io stream pair that moves up to 1 MiB per call (wasmtime-wasi's
+TCP streams: 64 KiB).";
 
 /// The value after `name`, if given.
 pub(crate) fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -68,14 +71,19 @@ fn run(args: &[String]) -> Result<bool> {
             let addr = arg(rest, "--addr").unwrap_or("127.0.0.1:9002");
             let rt = Runtime::new()?;
             let c = rt.load(websocket_component(rest))?;
-            if rest.iter().any(|a| a == "--sync") {
+            let flag = |name: &str| rest.iter().any(|a| a == name);
+            if flag("--sync") {
                 agents::echo_server(&rt, &c, addr, deflate)?;
             } else {
-                tokio::runtime::Builder::new_current_thread()
+                let tokio = tokio::runtime::Builder::new_current_thread()
                     .enable_io()
                     .enable_time()
-                    .build()?
-                    .block_on(agents::echo_server_async(&rt, &c, addr, deflate))?;
+                    .build()?;
+                if flag("--host-tcp") {
+                    tokio.block_on(agents::echo_server_host_tcp(&rt, &c, addr, deflate))?;
+                } else {
+                    tokio.block_on(agents::echo_server_async(&rt, &c, addr, deflate))?;
+                }
             }
             Ok(true)
         }

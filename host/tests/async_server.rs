@@ -1,7 +1,9 @@
 //! The component as a server driven through the async bindings on a current-thread tokio
 //! runtime (as `wsengine-host echo-server` runs it), echoing large messages to the engine's
 //! native client: the path where a message goes out frame by frame from the caller's
-//! buffer, gathered into the output stream's writes.
+//! buffer, gathered into the output stream's writes. On wasi:sockets (the component's own
+//! listener) and on TCP connections the host accepted and handed over as streams
+//! (`wsengine_host::streams`, `--host-tcp`).
 
 mod common;
 
@@ -10,6 +12,7 @@ use std::thread;
 use common::{native_config, runtime, websocket_component, IO_TIMEOUT};
 use wsengine::io::WebSocket;
 use wsengine::{ClientRequest, Message as NativeMessage};
+use wsengine_host::streams::tcp_streams;
 use wsengine_host::{options, WsError};
 
 /// Bytes that differ from their neighbours, so a byte dropped, doubled or moved shows.
@@ -17,9 +20,21 @@ fn pattern(len: usize, seed: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 + i / 251 + seed) as u8).collect()
 }
 
+/// How the component gets its connection.
+#[derive(Clone, Copy)]
+enum Accept {
+    /// Its own listener on wasi:sockets; the host echoes with `read` and `write`.
+    Listener,
+    /// The host accepts on tokio and hands the connection over as wasi:io streams
+    /// (`tcp_streams`, `accept-streams`); the host echoes with `read-bytes` and
+    /// `write-some(fin)`, as `wsengine-host echo-server --host-tcp` does.
+    HostTcp,
+}
+
 /// Echoes every message of one connection through the async bindings until the client
 /// closes; returns how many were echoed.
 fn serve_one(
+    accept: Accept,
     write_buffer_bytes: Option<u32>,
     client: impl FnOnce(String) + Send + 'static,
 ) -> usize {
@@ -33,39 +48,70 @@ fn serve_one(
             .websocket_async(websocket_component())
             .await
             .unwrap();
-        let server = w.wsengine_websocket_server().listener();
         let mut o = options();
         o.write_buffer_bytes = write_buffer_bytes;
-        let listener = server
-            .call_bind(&mut store, "127.0.0.1:0", &o)
-            .await
-            .unwrap()
-            .unwrap();
-        let addr = server
-            .call_local_address(&mut store, listener)
-            .await
-            .unwrap()
-            .unwrap();
-        let client = thread::spawn(move || client(format!("ws://{addr}/")));
-        let (ws, _) = server
-            .call_accept(&mut store, listener)
-            .await
-            .unwrap()
-            .unwrap();
         let s = w.wsengine_websocket_sockets().websocket();
         let mut echoed = 0;
+        let (ws, client) = match accept {
+            Accept::Listener => {
+                let server = w.wsengine_websocket_server().listener();
+                let listener = server
+                    .call_bind(&mut store, "127.0.0.1:0", &o)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let addr = server
+                    .call_local_address(&mut store, listener)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let client = thread::spawn(move || client(format!("ws://{addr}/")));
+                let (ws, _) = server
+                    .call_accept(&mut store, listener)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                listener.resource_drop_async(&mut store).await.unwrap();
+                (ws, client)
+            }
+            Accept::HostTcp => {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = thread::spawn(move || client(format!("ws://{addr}/")));
+                let (tcp, _) = listener.accept().await.unwrap();
+                let (input, output) = tcp_streams(&mut store, tcp).unwrap();
+                let (ws, _) = w
+                    .wsengine_websocket_server()
+                    .call_accept_streams(&mut store, input, output, &o)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                (ws, client)
+            }
+        };
         loop {
-            match s.call_read(&mut store, ws).await.unwrap() {
-                Ok(m) => {
-                    s.call_write(&mut store, ws, &m).await.unwrap().unwrap();
-                    echoed += 1;
-                }
+            let r = match accept {
+                Accept::Listener => match s.call_read(&mut store, ws).await.unwrap() {
+                    Ok(m) => s.call_write(&mut store, ws, &m).await.unwrap(),
+                    Err(e) => Err(e),
+                },
+                Accept::HostTcp => match s.call_read_bytes(&mut store, ws).await.unwrap() {
+                    Ok(f) => {
+                        assert!(f.fin, "read-bytes returns whole messages");
+                        s.call_write_some(&mut store, ws, true, f.kind, &f.data)
+                            .await
+                            .unwrap()
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            match r {
+                Ok(()) => echoed += 1,
                 Err(WsError::Closed) => break,
                 Err(e) => panic!("{e:?}"),
             }
         }
         ws.resource_drop_async(&mut store).await.unwrap();
-        listener.resource_drop_async(&mut store).await.unwrap();
         client.join().unwrap();
         echoed
     })
@@ -96,44 +142,150 @@ fn echo_client(messages: Vec<NativeMessage>) -> impl FnOnce(String) + Send + 'st
     }
 }
 
-#[test]
-fn large_messages_come_back_intact_in_default_frames() {
-    // From the size where sending skips the engine's output buffer, across chunk and
-    // frame boundaries (64 KiB frames with 4-byte headers), text and binary.
-    let messages = vec![
+/// From the size where sending skips the engine's output buffer, across chunk and frame
+/// boundaries (64 KiB frames with 4-byte headers), text and binary.
+fn large_messages() -> Vec<NativeMessage> {
+    vec![
         NativeMessage::Binary(pattern(16 * 1024, 1)),
         NativeMessage::Binary(pattern(64 * 1024, 2)),
         NativeMessage::Binary(pattern(64 * 1024 + 1, 3)),
         NativeMessage::Text("é€x".repeat(40_000)),
         NativeMessage::Binary(pattern((1 << 20) + 7, 4)),
+        NativeMessage::Text("κόσμε 𝄞 ".repeat(120_000)),
         NativeMessage::Binary(pattern(5, 5)),
-    ];
+    ]
+}
+
+/// 100 000-byte frames: 10-byte headers, and every frame spans two of wasmtime-wasi's
+/// 64 KiB writes (and several frames make one of the host streams' 1 MiB writes).
+fn messages_in_large_frames() -> Vec<NativeMessage> {
+    vec![
+        NativeMessage::Binary(pattern(100_000, 6)),
+        NativeMessage::Binary(pattern(300_001, 7)),
+        NativeMessage::Binary(pattern(1 << 20, 8)),
+        NativeMessage::Binary(pattern(3 << 20, 9)),
+    ]
+}
+
+/// Small messages: they still go through the engine's output buffer.
+fn small_messages() -> Vec<NativeMessage> {
+    vec![
+        NativeMessage::Text("hello".into()),
+        NativeMessage::Text(String::new()),
+        NativeMessage::Binary(vec![]),
+        NativeMessage::Binary(pattern(1000, 9)),
+    ]
+}
+
+#[test]
+fn large_messages_come_back_intact_in_default_frames() {
+    let messages = large_messages();
     let n = messages.len();
-    assert_eq!(serve_one(None, echo_client(messages)), n);
+    assert_eq!(serve_one(Accept::Listener, None, echo_client(messages)), n);
 }
 
 #[test]
 fn large_messages_come_back_intact_in_frames_larger_than_a_write() {
-    // 100 000-byte frames: 10-byte headers, and every frame spans two of the output
-    // stream's 64 KiB writes.
-    let messages = vec![
-        NativeMessage::Binary(pattern(100_000, 6)),
-        NativeMessage::Binary(pattern(300_001, 7)),
-        NativeMessage::Binary(pattern(1 << 20, 8)),
-    ];
+    let messages = messages_in_large_frames();
     let n = messages.len();
-    assert_eq!(serve_one(Some(100_000), echo_client(messages)), n);
+    let echoed = serve_one(Accept::Listener, Some(100_000), echo_client(messages));
+    assert_eq!(echoed, n);
 }
 
 #[test]
 fn small_messages_come_back_intact_through_the_async_bindings() {
-    // Small messages through the same path as the echo server's (they still go through
-    // the engine's output buffer).
-    let messages = vec![
-        NativeMessage::Text("hello".into()),
-        NativeMessage::Binary(vec![]),
-        NativeMessage::Binary(pattern(1000, 9)),
-    ];
+    let messages = small_messages();
     let n = messages.len();
-    assert_eq!(serve_one(None, echo_client(messages)), n);
+    assert_eq!(serve_one(Accept::Listener, None, echo_client(messages)), n);
+}
+
+#[test]
+fn host_tcp_streams_carry_every_size_intact_as_bytes() {
+    // Through the host's streams (1 MiB per read and write) and the bytes API: text comes
+    // back as text (the client compares kinds too).
+    for (frames, messages) in [
+        (None, small_messages()),
+        (None, large_messages()),
+        (Some(100_000), messages_in_large_frames()),
+    ] {
+        let n = messages.len();
+        assert_eq!(serve_one(Accept::HostTcp, frames, echo_client(messages)), n);
+    }
+}
+
+/// A peer that completes the handshake and never reads, on the host's streams: once the
+/// socket buffers are full, the stream gives no permit, a write waits `write-timeout-ms`
+/// and fails with `timeout(write)` (the host holds at most one write's bytes meanwhile).
+#[test]
+fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use wsengine_host::{MessageKind, TimeoutKind};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap();
+    for size in [1024usize, 1 << 20] {
+        rt.block_on(async {
+            let (mut store, w) = runtime()
+                .websocket_async(websocket_component())
+                .await
+                .unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let done = Arc::new(AtomicBool::new(false));
+            let client_done = done.clone();
+            let client = thread::spawn(move || {
+                let mut raw = std::net::TcpStream::connect(addr).unwrap();
+                raw.write_all(
+                    b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                )
+                .unwrap();
+                // Never read; keep the socket open until the server gives up (bounded).
+                let started = Instant::now();
+                while !client_done.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
+                    thread::sleep(Duration::from_millis(10));
+                }
+            });
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (input, output) = tcp_streams(&mut store, tcp).unwrap();
+            let mut o = options();
+            o.write_timeout_ms = Some(300);
+            let (ws, _) = w
+                .wsengine_websocket_server()
+                .call_accept_streams(&mut store, input, output, &o)
+                .await
+                .unwrap()
+                .unwrap();
+            let s = w.wsengine_websocket_sockets().websocket();
+            let data = vec![0x5a; size];
+            let mut outcome = None;
+            // At most 64 MiB: far beyond any loopback socket buffer.
+            for _ in 0..(64 << 20) / size {
+                let started = Instant::now();
+                let r = s.call_write_some(&mut store, ws, true, MessageKind::Binary, &data);
+                if let Err(e) = r.await.unwrap() {
+                    outcome = Some((e, started.elapsed()));
+                    break;
+                }
+            }
+            done.store(true, Ordering::SeqCst);
+            let (e, stalled) = outcome.expect("64 MiB written to a peer that never reads");
+            assert!(
+                matches!(e, WsError::Timeout(TimeoutKind::Write)),
+                "{size}: {e:?}"
+            );
+            assert!(
+                stalled >= Duration::from_millis(290) && stalled < Duration::from_secs(3),
+                "{size}: {stalled:?}"
+            );
+            ws.resource_drop_async(&mut store).await.unwrap();
+            client.join().unwrap();
+        });
+    }
 }

@@ -125,6 +125,17 @@ pub(super) fn from_message(m: wit::Message) -> Message {
     }
 }
 
+/// A whole message as a `fragment` (`read-bytes`): no `string` to lift.
+#[cfg(feature = "component-websocket")]
+pub(super) fn whole_fragment(m: Message) -> wit::Fragment {
+    let kind = wit_kind(m.kind());
+    wit::Fragment {
+        kind,
+        data: m.into_bytes(),
+        fin: true,
+    }
+}
+
 pub(super) fn fragment(f: Fragment) -> wit::Fragment {
     wit::Fragment {
         kind: wit_kind(f.kind),

@@ -1,8 +1,10 @@
 //! Gathering a large message's frames — headers and slices of the caller's payload — into
 //! the chunks written to the output stream (`wasi:io` has no vectored write).
 
-/// Bytes per chunk: what wasmtime-wasi accepts per write.
-pub(super) const CHUNK: usize = 64 * 1024;
+/// The most gathered into one chunk. A chunk is what the output stream permits for one
+/// write: wasmtime-wasi's TCP streams permit 64 KiB, a host's own streams may permit more
+/// (wsengine-host's permit 1 MiB), and fewer, larger writes wake the peer fewer times.
+pub(super) const MAX_CHUNK: usize = 1024 * 1024;
 
 /// The relative alignment kept between a chunk's largest piece and where it is copied to.
 /// The copy is wasm `memory.copy`, which wasmtime runs as the host's `memmove`; on AMD EPYC
@@ -28,16 +30,26 @@ impl<'a> Gather<'a> {
         }
     }
 
-    /// The parts' next bytes (at most [`CHUNK`]), copied into `scratch`; empty once every
-    /// part is gathered. `scratch` is sized once to `CHUNK + ALIGN` and reused.
-    pub(super) fn next_chunk<'s>(&mut self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+    /// Whether every byte has been gathered.
+    pub(super) fn is_done(&self) -> bool {
+        let rest = self.parts.get(self.i..).unwrap_or_default();
+        rest.iter()
+            .enumerate()
+            .all(|(k, p)| p.len() == if k == 0 { self.off } else { 0 })
+    }
+
+    /// The parts' next bytes (at most `max`, itself at most [`MAX_CHUNK`]), copied into
+    /// `scratch`; empty once every part is gathered. `scratch` only grows (to the largest
+    /// `max + ALIGN` used), so that it is not zeroed again for every chunk.
+    pub(super) fn next_chunk<'s>(&mut self, scratch: &'s mut Vec<u8>, max: usize) -> &'s [u8] {
+        let max = max.min(MAX_CHUNK);
         // First where each piece would land, to place the chunk so that its largest piece
         // keeps its source's alignment.
         let (mut i, mut off, mut len) = (self.i, self.off, 0);
         let (mut best_len, mut best_at, mut best_src) = (0, 0, 0usize);
-        while len < CHUNK && i < self.parts.len() {
+        while len < max && i < self.parts.len() {
             let piece = &self.parts[i][off..];
-            let n = piece.len().min(CHUNK - len);
+            let n = piece.len().min(max - len);
             if n > best_len {
                 (best_len, best_at, best_src) = (n, len, piece.as_ptr() as usize);
             }
@@ -48,7 +60,9 @@ impl<'a> Gather<'a> {
                 off = 0;
             }
         }
-        scratch.resize(CHUNK + ALIGN, 0);
+        if scratch.len() < len + ALIGN {
+            scratch.resize(max + ALIGN, 0);
+        }
         let base = scratch.as_ptr() as usize + best_at;
         let start = best_src.wrapping_sub(base) % ALIGN;
         let mut at = start;

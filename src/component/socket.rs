@@ -11,11 +11,11 @@ use super::transport::{self, Input, Transport, Wait};
 use super::wasi::clocks::monotonic_clock::Instant;
 use super::wasi::io::poll::Pollable;
 use super::wsengine::websocket::types::{
-    CloseInfo, Error as WitError, Fragment, Message, MessageKind, OpenInfo, ReadyState,
+    CloseInfo, Error as WitError, Fragment, Message, MessageKind as WitKind, OpenInfo, ReadyState,
 };
 use super::Component;
 use crate::connection::UNBUFFERED_MIN;
-use crate::{Connection, Error, Event, State, TimeoutKind};
+use crate::{Connection, Error, Event, MessageKind, State, TimeoutKind};
 
 impl wit::Guest for Component {
     type Websocket = WebsocketResource;
@@ -32,8 +32,8 @@ pub(super) struct Socket {
     /// What `subscribe` took from the engine to learn whether a read can go on without
     /// waiting; the next read returns it first.
     ahead: Option<Result<Event, Error>>,
-    /// Where `send_message` gathers a large message's frames for the transport (one
-    /// `gather::CHUNK`, reused).
+    /// Where `send_message` gathers a large message's frames for the transport (one write's
+    /// worth, at most `gather::MAX_CHUNK`; reused).
     scratch: Vec<u8>,
 }
 
@@ -120,13 +120,12 @@ impl Socket {
     /// payload gathered straight into the transport's writes: through the engine's output it
     /// would be copied into a buffer that grows to the message's size (and is released again
     /// after a burst) and moved forward as it is written.
-    fn send_message(&mut self, m: &crate::Message) -> Result<(), Error> {
-        let data = m.as_bytes();
+    fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         if data.len() >= UNBUFFERED_MIN {
             let (mut headers, mut frames) = (Vec::new(), Vec::new());
             if self
                 .conn
-                .send_unbuffered(m.kind(), data, &mut headers, &mut frames)?
+                .send_unbuffered(kind, data, &mut headers, &mut frames)?
             {
                 let parts: Vec<&[u8]> =
                     Connection::unbuffered_parts(&headers, &frames, data).collect();
@@ -155,7 +154,7 @@ impl Socket {
                 return r;
             }
         }
-        self.conn.send(m)?;
+        self.conn.send_message(kind, data)?;
         self.flush()
     }
 
@@ -287,16 +286,29 @@ impl wit::GuestWebsocket for WebsocketResource {
         })
     }
 
-    fn write(&self, message: Message) -> Result<(), WitError> {
-        self.with(|s| {
-            let r = s.send_message(&convert::from_message(message));
-            r.map_err(error)
+    fn read_bytes(&self) -> Result<Fragment, WitError> {
+        self.with(|s| match s.read(true) {
+            Ok(Some(m)) => Ok(convert::whole_fragment(m)),
+            Ok(None) => Err(WitError::Closed),
+            Err(e) => Err(error(e)),
         })
     }
 
-    fn write_some(&self, fin: bool, kind: MessageKind, data: Vec<u8>) -> Result<(), WitError> {
+    fn write(&self, message: Message) -> Result<(), WitError> {
         self.with(|s| {
-            let r = s.conn.write_some(fin, convert::kind(kind), &data);
+            let m = convert::from_message(message);
+            s.send_message(m.kind(), m.as_bytes()).map_err(error)
+        })
+    }
+
+    fn write_some(&self, fin: bool, kind: WitKind, data: Vec<u8>) -> Result<(), WitError> {
+        self.with(|s| {
+            let kind = convert::kind(kind);
+            // A whole message: `write`'s path, which sends a large one from `data` itself.
+            if fin && !s.conn.message_in_progress() {
+                return s.send_message(kind, &data).map_err(error);
+            }
+            let r = s.conn.write_some(fin, kind, &data);
             s.send(r)
         })
     }

@@ -10,11 +10,12 @@ use super::wasi::sockets::tcp::{ShutdownType, TcpSocket};
 use crate::{Error, TimeoutKind};
 
 /// Bounds of the size asked of the input stream per read. wasmtime-wasi allocates (and
-/// zeroes) the whole requested size on every read, even one that finds 20 bytes or none, so
-/// the request follows what reads actually bring (see [`ReadSize`]) instead of always asking
-/// for the most; 64 KiB is also the most wasmtime hands over per read.
+/// zeroes) the requested size, up to 64 KiB, on every read, even one that finds 20 bytes or
+/// none, so the request follows what reads actually bring (see [`ReadSize`]) instead of
+/// always asking for the most. It grows only while reads fill it: past 64 KiB only with
+/// streams that hand over more per read (a host's own, as wsengine-host's 1 MiB).
 const READ_MIN: u64 = 4 * 1024;
-const READ_MAX: u64 = 64 * 1024;
+const READ_MAX: u64 = 1024 * 1024;
 
 /// The size of the next read: doubled after a read that filled the request (more is
 /// likely waiting), halved after one that brought less than a quarter of it.
@@ -270,7 +271,24 @@ impl Transport {
     ) -> (usize, Result<(), Error>) {
         let mut written = 0;
         loop {
-            let mut chunk = gather.next_chunk(scratch);
+            // Gather what the stream permits for one write (through TLS, whose writes are
+            // whole records, the 64 KiB wasmtime-wasi permits).
+            #[cfg(feature = "component-tls")]
+            let tls = self.tls.is_some();
+            #[cfg(not(feature = "component-tls"))]
+            let tls = false;
+            let max = if tls {
+                64 * 1024
+            } else if gather.is_done() {
+                0
+            } else {
+                match self.room(wait) {
+                    Ok(0) => return (written, Err(Error::Timeout(TimeoutKind::Write))),
+                    Ok(n) => n,
+                    Err(e) => return (written, Err(e)),
+                }
+            };
+            let mut chunk = gather.next_chunk(scratch, max);
             if chunk.is_empty() {
                 return (written, Ok(()));
             }
@@ -304,6 +322,25 @@ impl Transport {
     /// for room if there is none). The `check-write` that ended the last flush already
     /// says how much the next write may take; only later writes ask again.
     fn write_raw(&mut self, data: &[u8], wait: Wait) -> Result<usize, Error> {
+        let room = self.room(wait)?;
+        if room == 0 {
+            return Ok(0);
+        }
+        let output = self
+            .output
+            .as_ref()
+            .ok_or_else(|| io_error("the connection is shut down".into()))?;
+        let n = data.len().min(room);
+        // What `check-write` permits is for the next `write` call only (wasmtime's TCP
+        // streams trap on a second one).
+        self.room = 0;
+        output.write(&data[..n]).map_err(stream_error)?;
+        Ok(n)
+    }
+
+    /// How much the output stream permits for the next write, waiting for room if there is
+    /// none; 0 if `wait` ran out first.
+    fn room(&mut self, wait: Wait) -> Result<usize, Error> {
         let output = self
             .output
             .as_ref()
@@ -315,14 +352,7 @@ impl Transport {
                 return Ok(0);
             }
         }
-        let n = data
-            .len()
-            .min(usize::try_from(self.room).unwrap_or(usize::MAX));
-        // What `check-write` permits is for the next `write` call only (wasmtime's TCP
-        // streams trap on a second one).
-        self.room = 0;
-        output.write(&data[..n]).map_err(stream_error)?;
-        Ok(n)
+        Ok(usize::try_from(self.room).unwrap_or(usize::MAX))
     }
 
     /// Waits until everything written has been handed to the transport, or `wait` runs

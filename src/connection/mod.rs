@@ -332,6 +332,12 @@ impl Connection {
         self.output.len() - self.out_pos
     }
 
+    /// Whether a message begun with `write_some` still waits for its final (`fin`) part;
+    /// until then only `write_some` of the same kind and control frames can be sent.
+    pub fn message_in_progress(&self) -> bool {
+        self.out_msg.is_some()
+    }
+
     /// Whether the caller should keep reading from the transport.
     pub fn wants_read(&self) -> bool {
         // A closed client still reads: it waits for the server to close the transport.

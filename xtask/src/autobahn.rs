@@ -191,6 +191,24 @@ pub const AGENTS: &[Agent] = &[
             ],
         }),
     },
+    Agent {
+        name: "component-host-tcp",
+        report_name: "wsengine-component-host-tcp",
+        about: "the WASI component server on TCP streams of the host's (wsengine-host echo-server --host-tcp)",
+        client: None,
+        server: Some(Face {
+            build: &[&["cargo", "xtask", "build", "component"]],
+            run: &[
+                "{target}/release/wsengine-host",
+                "echo-server",
+                "--host-tcp",
+                "--component",
+                "{target}/component/websocket.wasm",
+                "--addr",
+                "{addr}",
+            ],
+        }),
+    },
 ];
 
 pub fn find_agent(name: &str) -> Result<&'static Agent> {

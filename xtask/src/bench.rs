@@ -130,6 +130,27 @@ pub const FACES: &[Face] = &[
         concurrent: false,
         run: None,
     },
+    Face {
+        // The same component and echo loop, but the host accepts the TCP connections and hands
+        // each to the component as a wasi:io stream pair (`accept-streams`) whose reads and
+        // writes move up to 1 MiB per call (host/src/streams.rs), where wasmtime-wasi's TCP
+        // streams move 64 KiB: what a host that does its own I/O gets.
+        name: "wasmtime:wsengine/host-tcp",
+        needs: "host/src/streams.rs",
+        build: &[&["cargo", "xtask", "build", "component"]],
+        server: Some(&[
+            "{target}/release/wsengine-host",
+            "echo-server",
+            "--addr",
+            "{addr}",
+            "--no-deflate",
+            "--host-tcp",
+            "--component",
+            "{target}/component/websocket.wasm",
+        ]),
+        concurrent: false,
+        run: None,
+    },
 ];
 
 /// Shown under the goals when an engine goal is missed.
@@ -1134,10 +1155,13 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          connection, `read()` then `send()`); fastwebsockets' own `examples/echo_server.rs` (hyper 1\n\
          upgrade, tokio current-thread runtime, `FragmentCollector`, `unconstrained` tasks);\n\
          `wasmtime:wsengine`, the WASI component in wasmtime 48 (`wsengine-host echo-server\n\
-         --no-deflate`: the `websocket` world's listener, the host calling its `read()` then\n\
-         `write()` through async bindings on a current-thread tokio runtime; one connection at a\n\
-         time, so not in the 100-connection run). Every native server sets TCP_NODELAY (wasi:sockets\n\
-         0.2 has no such option). Client and server run on the same CPU (see above): a ping-pong\n\
+         --no-deflate`: the `websocket` world's listener on wasi:sockets, the host calling its\n\
+         `read-bytes()` then `write-some(fin)` through async bindings on a current-thread tokio\n\
+         runtime; one connection at a time, so not in the 100-connection run);\n\
+         `wasmtime:wsengine/host-tcp`, the same with `--host-tcp`: the host accepts on tokio and\n\
+         hands each connection to the component's `accept-streams` as wasi:io streams that move up to\n\
+         1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB). Every native server and the host-tcp\n\
+         host set TCP_NODELAY (wasi:sockets 0.2 has no such option). Client and server run on the same CPU (see above): a ping-pong\n\
          between the two vCPUs of these machines is dominated by waking an idle vCPU (measured:\n\
          5 000 to 50 000 round trips/s from one run to the next), on one CPU it is the CPU cost of a\n\
          round trip: client, server and kernel. results.json also has each side's CPU µs per message.\n\n",

@@ -245,12 +245,12 @@ pub fn test_suite(ctx: &Ctx) -> Outcome {
     }
 }
 
-fn autobahn_suite(ctx: &Ctx, role: Role) -> Outcome {
+fn autobahn_suite(ctx: &Ctx, agent: &str, role: Role) -> Outcome {
     let mut opts = match autobahn::Options::defaults() {
         Ok(o) => o,
         Err(e) => return failed(e, vec![]),
     };
-    match autobahn::find_agent("component") {
+    match autobahn::find_agent(agent) {
         Ok(a) => opts.agent = a,
         Err(e) => return failed(e, vec![]),
     }
@@ -269,10 +269,15 @@ fn autobahn_suite(ctx: &Ctx, role: Role) -> Outcome {
 
 /// Suite `autobahn-component-client`.
 pub fn autobahn_client_suite(ctx: &Ctx) -> Outcome {
-    autobahn_suite(ctx, Role::Client)
+    autobahn_suite(ctx, "component", Role::Client)
 }
 
 /// Suite `autobahn-component-server`.
 pub fn autobahn_server_suite(ctx: &Ctx) -> Outcome {
-    autobahn_suite(ctx, Role::Server)
+    autobahn_suite(ctx, "component", Role::Server)
+}
+
+/// Suite `autobahn-component-host-tcp`: the server again, on the host's TCP streams.
+pub fn autobahn_host_tcp_suite(ctx: &Ctx) -> Outcome {
+    autobahn_suite(ctx, "component-host-tcp", Role::Server)
 }

@@ -146,6 +146,11 @@ pub const SUITES: &[Suite] = &[
         about: "Autobahn default cases against the component server in wasmtime (--agent component)",
         run: crate::component::autobahn_server_suite,
     },
+    Suite {
+        name: "autobahn-component-host-tcp",
+        about: "Autobahn default cases against the component server on the host's TCP streams (--agent component-host-tcp)",
+        run: crate::component::autobahn_host_tcp_suite,
+    },
 ];
 
 const FMT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
