@@ -159,38 +159,40 @@ const WHY_ENGINE: &str = "Engine: the margins left are within this machine's run
      validation (simdutf8 for wsengine and fastwebsockets alike).";
 
 /// Shown under the goals when an echo goal is missed.
-const WHY_ECHO: &str = "Loopback echo, single connection (run on 4d70f78): every server here \
+const WHY_ECHO: &str = "Loopback echo, single connection (run on a8eb5c0): every server here \
      is at the same floor as fastwebsockets from 64 KiB up — one receive copy into the message \
      (zero-copy receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` \
      for the blocking adapter), one in-place unmask, one vectored send from the message, the same \
-     syscalls per message (strace) — and the ratio there is this shared VM's noise: blocking \
-     0.99–1.05×, tokio adapter 0.98–1.02× at 64 KiB and 1 MiB; the same code measured 1.01–1.05× \
-     at 1 MiB the session before. Small messages: blocking 1.07×; the tokio adapter 0.98–1.00×, \
-     with the same syscalls as fastwebsockets and ~14% more user-space instructions per message \
-     (callgrind, 16 B: 3 698 against 3 232; ~165 of them allocate and free the owned `Message` \
-     that fastwebsockets' borrowed frames avoid). What went this time: `Event` shrank from 200 to \
-     32 bytes (`Event::Open` boxed; each event is moved several times per message), \
-     `next_deadline` folds in place, no transport flush without a write (4 072 → 3 698 \
-     instructions). 100 connections: the blocking example server is a thread per connection \
-     (1.45 context switches per message against 0.31 for an epoll loop, `perf stat`), 0.75×; \
-     the tokio adapter, same engine in fastwebsockets' I/O model, 1.00×.";
+     syscalls per message (strace), no page faults (perf stat) — and the ratio there is this \
+     shared VM's noise: blocking 0.99–1.05×, tokio adapter 0.98–1.02× at 64 KiB and 1 MiB over \
+     the last three sessions' runs. Small messages: blocking 1.07×; the tokio adapter \
+     0.98–1.00×: a 16-byte echo costs each server ~9.4 µs of CPU, nearly all of it in the \
+     kernel, and the tokio adapter runs ~470 more user-space instructions per message than \
+     fastwebsockets (callgrind: 3 698 against 3 232), spread thin over the engine's event loop \
+     and the adapter's plumbing — about 1%. Reading each message into the previous message's \
+     buffer (an allocation-free read, as Beast's `read(buffer)`) was tried and measured no \
+     difference (server CPU 9.36 against 9.35 µs per 16-byte echo), so it was not kept. \
+     100 connections: the blocking example server is a thread per connection (1.45 context \
+     switches per message against 0.31 for an epoll loop, `perf stat`), 0.75×; the tokio \
+     adapter, same engine in fastwebsockets' I/O model, 0.99–1.00×.";
 
 /// Shown under the goals when the component's echo goal is missed.
-const WHY_COMPONENT: &str = "Component: the server now runs the component through async \
-     bindings on a current-thread tokio runtime (the sync bindings sent every wait through \
-     wasmtime-wasi's background runtime and a cross-thread wake-up: ~1.9 context switches per \
-     16-byte echo), and the guest makes one `blocking-read` per message, reuses the permit of the \
-     `check-write` that ends a flush, and sends large messages from the caller's buffer in 64 KiB \
-     writes placed to keep the payload's alignment (wasm `memory.copy` is the host's memmove, \
-     whose `rep movsb` on this AMD EPYC is 10× slower for buffers a few bytes out of alignment). \
-     Small messages and binary messages up to 64 KiB are above 0.5×. What is left is the \
-     component boundary: the host's echo loop lifts each message out of guest memory and lowers \
-     it back in, every socket read and write is a wasi:io call with its own copy, and \
-     wasmtime-wasi takes at most 64 KiB per read or write (16 send calls per MiB, each waking the \
-     client, where the native server makes one vectored write). Large text messages also pay \
-     for the component model's rule that a lifted `string` is validated: wasmtime's \
-     `from_utf8` on the host is a quarter of the server's CPU for a 1 MiB text echo, on top of \
-     the engine's own validation in the guest.";
+const WHY_COMPONENT: &str = "Component (run on a8eb5c0): the host drives the component through \
+     async bindings on a current-thread tokio runtime, echoes with `read-bytes` and \
+     `write-some(fin)` (a text message lifted as a `string` is validated again by wasmtime on \
+     the host: std's `from_utf8` was 38% of the server's CPU for a 1 MiB text echo), and keeps \
+     freed memory in its heap (each message is lifted into a fresh host `Vec`; glibc gave the \
+     pages back and the next 1 MiB message faulted them in again, 9% of the server's CPU). On \
+     wasi:sockets (`wasmtime:wsengine`) small messages run at 0.67–0.71× native and 64 KiB at \
+     0.49–0.52×; 1 MiB stays at 0.42–0.44×: wasmtime-wasi's TCP streams move at most 64 KiB per \
+     read or write and zero a fresh buffer for every read, so a 1 MiB message is 16 host calls \
+     each way and 16 `sendto`s that each wake the client (the client's CPU per message is 1.6× \
+     what it is against a native server). On TCP streams of the host's own that move up to \
+     1 MiB per call (`wasmtime:wsengine/host-tcp`, `wsengine-host echo-server --host-tcp`, \
+     host/src/streams.rs) the same component is at 0.54× or better at every size. What remains \
+     is the boundary itself: each message is copied into the guest on read, out and back in by \
+     the host's echo loop, and out again on write, and the guest validates text with \
+     simdutf8's 128-bit wasm path (a fifth of the server's CPU at 1 MiB text).";
 
 /// How the engine got its speed (kept with the report so readers see why the figures are what
 /// they are).
