@@ -30,12 +30,10 @@ impl<'a> Gather<'a> {
         }
     }
 
-    /// Whether every byte has been gathered.
-    pub(super) fn is_done(&self) -> bool {
+    /// How many bytes are left to gather.
+    pub(super) fn remaining(&self) -> usize {
         let rest = self.parts.get(self.i..).unwrap_or_default();
-        rest.iter()
-            .enumerate()
-            .all(|(k, p)| p.len() == if k == 0 { self.off } else { 0 })
+        rest.iter().map(|p| p.len()).sum::<usize>() - self.off
     }
 
     /// The parts' next bytes (at most `max`, itself at most [`MAX_CHUNK`]), copied into

@@ -271,22 +271,15 @@ impl Transport {
     ) -> (usize, Result<(), Error>) {
         let mut written = 0;
         loop {
-            // Gather what the stream permits for one write (through TLS, whose writes are
-            // whole records, the 64 KiB wasmtime-wasi permits).
-            #[cfg(feature = "component-tls")]
-            let tls = self.tls.is_some();
-            #[cfg(not(feature = "component-tls"))]
-            let tls = false;
-            let max = if tls {
-                64 * 1024
-            } else if gather.is_done() {
-                0
-            } else {
-                match self.room(wait) {
-                    Ok(0) => return (written, Err(Error::Timeout(TimeoutKind::Write))),
-                    Ok(n) => n,
-                    Err(e) => return (written, Err(e)),
-                }
+            if gather.remaining() == 0 {
+                return (written, Ok(()));
+            }
+            // Gather what the stream permits for its next write (the first write below
+            // takes it whole).
+            let max = match self.room(wait) {
+                Ok(0) => return (written, Err(Error::Timeout(TimeoutKind::Write))),
+                Ok(n) => n,
+                Err(e) => return (written, Err(e)),
             };
             let mut chunk = gather.next_chunk(scratch, max);
             if chunk.is_empty() {
