@@ -9,7 +9,7 @@ mod common;
 
 use std::thread;
 
-use common::{native_config, runtime, websocket_component, IO_TIMEOUT};
+use common::{native_config, runtime, websocket_component, NeverReads, IO_TIMEOUT};
 use wsengine::io::WebSocket;
 use wsengine::{ClientRequest, Message as NativeMessage};
 use wsengine_host::streams::tcp_streams;
@@ -218,9 +218,6 @@ fn host_tcp_streams_carry_every_size_intact_as_bytes() {
 /// and fails with `timeout(write)` (the host holds at most one write's bytes meanwhile).
 #[test]
 fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
-    use std::io::Write;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     use std::time::{Duration, Instant};
     use wsengine_host::{MessageKind, TimeoutKind};
 
@@ -237,21 +234,7 @@ fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            let done = Arc::new(AtomicBool::new(false));
-            let client_done = done.clone();
-            let client = thread::spawn(move || {
-                let mut raw = std::net::TcpStream::connect(addr).unwrap();
-                raw.write_all(
-                    b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                )
-                .unwrap();
-                // Never read; keep the socket open until the server gives up (bounded).
-                let started = Instant::now();
-                while !client_done.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
-                    thread::sleep(Duration::from_millis(10));
-                }
-            });
+            let client = NeverReads::connect(addr);
             let (tcp, _) = listener.accept().await.unwrap();
             let (input, output) = tcp_streams(&mut store, tcp).unwrap();
             let mut o = options();
@@ -274,7 +257,7 @@ fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
                     break;
                 }
             }
-            done.store(true, Ordering::SeqCst);
+            client.stop();
             let (e, stalled) = outcome.expect("64 MiB written to a peer that never reads");
             assert!(
                 matches!(e, WsError::Timeout(TimeoutKind::Write)),
@@ -285,7 +268,6 @@ fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
                 "{size}: {stalled:?}"
             );
             ws.resource_drop_async(&mut store).await.unwrap();
-            client.join().unwrap();
         });
     }
 }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 
-use common::{listen, native_config, websocket, IO_TIMEOUT};
+use common::{listen, native_config, websocket, NeverReads, IO_TIMEOUT};
 use wsengine::io::WebSocket;
 use wsengine::{ClientRequest, Message as NativeMessage};
 use wsengine_host::{compression, options, WsError};
@@ -103,8 +103,6 @@ fn bind_rejects_bad_addresses_and_options_with_typed_errors() {
 /// the caller's buffer) alike; the connection is then over.
 #[test]
 fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     use std::time::{Duration, Instant};
     use wsengine_host::TimeoutKind;
 
@@ -114,21 +112,7 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
         let mut o = options();
         o.write_timeout_ms = Some(300);
         let (listener, addr) = listen(&mut store, &w, &o);
-        let done = Arc::new(AtomicBool::new(false));
-        let client_done = done.clone();
-        let client = thread::spawn(move || {
-            let mut raw = TcpStream::connect(&addr).unwrap();
-            raw.write_all(
-                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            )
-            .unwrap();
-            // Never read; keep the socket open until the server gives up (bounded).
-            let started = Instant::now();
-            while !client_done.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
-                thread::sleep(Duration::from_millis(10));
-            }
-        });
+        let client = NeverReads::connect(addr);
         let s = w.wsengine_websocket_sockets().websocket();
         let (ws, _) = server.call_accept(&mut store, listener).unwrap().unwrap();
         let m = wsengine_host::Message::Binary(vec![0x5a; size]);
@@ -141,7 +125,7 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
                 break;
             }
         }
-        done.store(true, Ordering::SeqCst);
+        client.stop();
         let (e, stalled) = outcome.expect("64 MiB written to a peer that never reads");
         assert!(
             matches!(e, WsError::Timeout(TimeoutKind::Write)),
@@ -157,6 +141,5 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
         );
         ws.resource_drop(&mut store).unwrap();
         listener.resource_drop(&mut store).unwrap();
-        client.join().unwrap();
     }
 }

@@ -114,3 +114,42 @@ pub fn echo_server_with(config: Config, protocols: Option<&'static [&'static str
     });
     addr
 }
+
+/// A raw TCP client that sends a valid opening request and then never reads, keeping the
+/// socket open until [`NeverReads::stop`] (or [`IO_TIMEOUT`]): the peer that fills the
+/// server's socket buffers.
+pub struct NeverReads {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl NeverReads {
+    pub fn connect(addr: impl std::net::ToSocketAddrs + Send + 'static) -> NeverReads {
+        use std::io::Write;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        use std::time::Instant;
+
+        let done = Arc::new(AtomicBool::new(false));
+        let client_done = done.clone();
+        let thread = thread::spawn(move || {
+            let mut raw = std::net::TcpStream::connect(addr).unwrap();
+            raw.write_all(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+            let started = Instant::now();
+            while !client_done.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
+                thread::sleep(Duration::from_millis(10));
+            }
+        });
+        NeverReads { done, thread }
+    }
+
+    /// Closes the connection (ends the thread) and waits for it.
+    pub fn stop(self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap();
+    }
+}
