@@ -31,6 +31,10 @@ pub const MAX_CHUNK: usize = 1024 * 1024;
 /// Puts both halves of `tcp` in the store's resource table, ready for `accept-streams` or
 /// `connect-streams`. The connection is closed when the component has dropped both; dropping
 /// the output stream first shuts down the sending side (the server closes first).
+///
+/// Drive the component through the async bindings on the tokio runtime that made `tcp`: its
+/// readiness comes from that runtime's reactor (the sync bindings wait on wasmtime-wasi's
+/// own background runtime instead).
 pub fn tcp_streams(
     store: &mut Store<Ctx>,
     tcp: TcpStream,
