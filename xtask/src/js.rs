@@ -60,7 +60,7 @@ fn ensure_wasm_bindgen(ctx: &Ctx) -> Result<PathBuf> {
         return Ok(bin);
     }
     println!(
-        "==> installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} into {} (once per machine, ~5 min)",
+        "==> installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} into {} (once per machine, ~2 min)",
         root.display()
     );
     let log = ctx.log("install-wasm-bindgen");
@@ -69,6 +69,10 @@ fn ensure_wasm_bindgen(ctx: &Ctx) -> Result<PathBuf> {
         "wasm-bindgen-cli",
         "--version",
         WASM_BINDGEN_VERSION,
+        // Unoptimised: builds in half the time (measured: 99 s against 200 s on 2 cores),
+        // and binding the package's 271 KiB module then takes 0.3 s instead of 0.06 s, with
+        // byte-identical output.
+        "--debug",
         "--root",
     ]);
     c.arg(&root);
