@@ -159,40 +159,52 @@ const WHY_ENGINE: &str = "Engine: the margins left are within this machine's run
      validation (simdutf8 for wsengine and fastwebsockets alike).";
 
 /// Shown under the goals when an echo goal is missed.
-const WHY_ECHO: &str = "Loopback echo, single connection (run on a8eb5c0): every server here \
-     is at the same floor as fastwebsockets from 64 KiB up — one receive copy into the message \
-     (zero-copy receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` \
-     for the blocking adapter), one in-place unmask, one vectored send from the message, the same \
+const WHY_ECHO: &str = "Loopback echo, single connection: every server here is at the same \
+     floor as fastwebsockets from 64 KiB up — one receive copy into the message (zero-copy \
+     receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` for the \
+     blocking adapter), one in-place unmask, one vectored send from the message, the same \
      syscalls per message (strace), no page faults (perf stat) — and the ratio there is this \
-     shared VM's noise: blocking 0.99–1.05×, tokio adapter 0.98–1.02× at 64 KiB and 1 MiB over \
-     the last three sessions' runs. Small messages: blocking 1.07×; the tokio adapter \
-     0.98–1.00×: a 16-byte echo costs each server ~9.4 µs of CPU, nearly all of it in the \
-     kernel, and the tokio adapter runs ~470 more user-space instructions per message than \
-     fastwebsockets (callgrind: 3 698 against 3 232), spread thin over the engine's event loop \
-     and the adapter's plumbing — about 1%. Reading each message into the previous message's \
-     buffer (an allocation-free read, as Beast's `read(buffer)`) was tried and measured no \
-     difference (server CPU 9.36 against 9.35 µs per 16-byte echo), so it was not kept. \
-     100 connections: the blocking example server is a thread per connection (1.45 context \
-     switches per message against 0.31 for an epoll loop, `perf stat`), 0.75×; the tokio \
-     adapter, same engine in fastwebsockets' I/O model, 0.99–1.00×.";
+     shared VM's noise. On the machine of the run above (2026-12-03) the client's own CPU per \
+     message, identical work whichever server it talks to, varied by up to 7% from one server \
+     to the next, and single repetitions of one server by ±12%; a separate 15-repetition run of \
+     the tokio adapter against fastwebsockets alone (scripted beside the bench, same client, \
+     same CPU) gave paired medians of 1.007× (64 KiB text), 1.006× (64 KiB binary), 0.989× \
+     (16 B text) and 1.018× (16 B binary). Over the last four sessions' full runs: blocking \
+     0.98–1.05× and the tokio adapter 0.91–1.05× at 64 KiB and 1 MiB. Small messages: a \
+     16-byte echo costs each server ~10–13 µs of CPU, nearly all of it in the kernel, and the \
+     tokio adapter runs ~470 more user-space instructions per message than fastwebsockets \
+     (callgrind: 3 698 against 3 232), spread thin over the engine's event loop and the \
+     adapter's plumbing — about 1%. Reading each message into the previous message's buffer \
+     (an allocation-free read, as Beast's `read(buffer)`) was tried and measured no difference \
+     (server CPU 9.36 against 9.35 µs per 16-byte echo), so it was not kept. 100 connections: \
+     the blocking example server is a thread per connection (1.45 context switches per message \
+     against 0.31 for an epoll loop, `perf stat`), 0.68–0.75×; the tokio adapter, same engine \
+     in fastwebsockets' I/O model, 0.99–1.00×.";
 
 /// Shown under the goals when the component's echo goal is missed.
-const WHY_COMPONENT: &str = "Component (run on a8eb5c0): the host drives the component through \
-     async bindings on a current-thread tokio runtime, echoes with `read-bytes` and \
-     `write-some(fin)` (a text message lifted as a `string` is validated again by wasmtime on \
-     the host: std's `from_utf8` was 38% of the server's CPU for a 1 MiB text echo), and keeps \
-     freed memory in its heap (each message is lifted into a fresh host `Vec`; glibc gave the \
-     pages back and the next 1 MiB message faulted them in again, 9% of the server's CPU). On \
-     wasi:sockets (`wasmtime:wsengine`) small messages run at 0.67–0.71× native and 64 KiB at \
-     0.49–0.52×; 1 MiB stays at 0.42–0.44×: wasmtime-wasi's TCP streams move at most 64 KiB per \
-     read or write and zero a fresh buffer for every read, so a 1 MiB message is 16 host calls \
-     each way and 16 `sendto`s that each wake the client (the client's CPU per message is 1.6× \
-     what it is against a native server). On TCP streams of the host's own that move up to \
-     1 MiB per call (`wasmtime:wsengine/host-tcp`, `wsengine-host echo-server --host-tcp`, \
-     host/src/streams.rs) the same component is at 0.54× or better at every size. What remains \
-     is the boundary itself: each message is copied into the guest on read, out and back in by \
-     the host's echo loop, and out again on write, and the guest validates text with \
-     simdutf8's 128-bit wasm path (a fifth of the server's CPU at 1 MiB text).";
+const WHY_COMPONENT: &str = "Component: the host drives the component through async bindings \
+     on a current-thread tokio runtime, echoes with `read-bytes` and `write-some(fin)` (a text \
+     message lifted as a `string` is validated again by wasmtime on the host: std's `from_utf8` \
+     was 38% of the server's CPU for a 1 MiB text echo), and keeps freed memory in its heap \
+     (glibc gave each 1 MiB message's pages back and the next one faulted them in again, 9% of \
+     the server's CPU). Small and 64 KiB messages meet the goal on the host's own TCP streams \
+     (`wasmtime:wsengine/host-tcp`: streams that move up to 1 MiB per call, host/src/streams.rs) \
+     and, except 64 KiB text, on wasmtime-wasi's sockets. 1 MiB is where it falls short: on \
+     the machine of 2026-11-24 the host's streams gave 0.54–0.59× and wasi:sockets 0.42–0.44×; \
+     on the machine of the run above 0.41–0.48× and 0.34–0.37×, its memory copies being slower \
+     (the native 1 MiB echo 25% slower than there, the component 45%; the same wasm built from \
+     the earlier commit measured the same here). Where a 1 MiB text echo's server CPU goes \
+     (perf, host-tcp, this machine): the guest's UTF-8 validation (simdutf8 on wasm simd128, \
+     one pass) 23%, memmove 21% (the host lowering the message into the guest, twice, and the \
+     guest gathering frames into one write, 6%), wasmtime lifting `list<u8>` out of the guest \
+     (the message to the host, the frames to the output stream) 11%, the kernel's socket \
+     copies 13%, unmasking into the message 6%. A native server copies the message twice (into \
+     the kernel and out of it); through the component it is copied eight times. wasmtime-wasi's \
+     own TCP streams add to that: at most 64 KiB per read or write and a freshly zeroed buffer \
+     for every read, so a 1 MiB message is 16 host calls and 16 `sendto`s each way, each \
+     waking the client. The client's own CPU per 1 MiB message is 1.6× what it is against a \
+     native server on the host's streams and 2× on wasi:sockets (not yet explained for the \
+     former).";
 
 /// How the engine got its speed (kept with the report so readers see why the figures are what
 /// they are).
