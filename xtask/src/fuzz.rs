@@ -92,7 +92,7 @@ fn nightly(program: &str) -> Command {
     ] {
         c.env_remove(v);
     }
-    let tools = crate::js::tools_dir().join("bin");
+    let tools = crate::tools::dir().join("bin");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![tools];
     paths.extend(std::env::split_paths(&path));
@@ -115,39 +115,17 @@ fn ensure_nightly(ctx: &Ctx) -> Result<()> {
     )
 }
 
-fn ensure_cargo_fuzz(ctx: &Ctx) -> Result<()> {
-    let root = crate::js::tools_dir();
-    let bin = root.join("bin/cargo-fuzz");
-    let version_ok = || {
-        Command::new(&bin).arg("--version").output().is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout).trim() == format!("cargo-fuzz {CARGO_FUZZ_VERSION}")
-        })
-    };
-    if version_ok() {
-        return Ok(());
-    }
-    println!(
-        "==> installing cargo-fuzz {CARGO_FUZZ_VERSION} into {} (once per machine, ~1 min)",
-        root.display()
-    );
-    let log = ctx.log("install-cargo-fuzz");
-    // Pinned; `--debug`: it only runs cargo, and an unoptimised build takes half the time.
-    let mut c = ctx.cargo([
-        "install",
-        "cargo-fuzz",
-        "--version",
-        CARGO_FUZZ_VERSION,
-        "--locked",
-        "--debug",
-        "--root",
-    ]);
-    c.arg(&root);
-    // Its own target dir: the workspace's may be locked by the build that called us.
-    c.env("CARGO_TARGET_DIR", root.join("build"));
-    proc::run_logged_ok("cargo install cargo-fuzz", &mut c, &log, INSTALL_TIMEOUT)
-        .inspect_err(|_| proc::print_tail(&log, 20))?;
-    let _ = fs::remove_dir_all(root.join("build"));
-    Ok(())
+fn ensure_cargo_fuzz(ctx: &Ctx) -> Result<PathBuf> {
+    crate::tools::ensure(
+        ctx,
+        &crate::tools::Tool {
+            krate: "cargo-fuzz",
+            bin: "cargo-fuzz",
+            version: CARGO_FUZZ_VERSION,
+            locked: true,
+            takes: "~1 min",
+        },
+    )
 }
 
 /// Installs what is missing and builds every target; returns the directory of the binaries.

@@ -9,7 +9,6 @@
 //! * Suites: the same tests under `node --test`, `deno test` and `bun test` (Deno and Bun
 //!   come from npm), the browser-parity scenarios, and clippy for the wasm build.
 
-use std::env;
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -19,6 +18,7 @@ use std::time::Duration;
 use crate::ctx::Ctx;
 use crate::proc::{self, describe_status, Proc, Result};
 use crate::test::Outcome;
+use crate::tools;
 
 /// Must equal the `wasm-bindgen` version pinned in Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
@@ -33,66 +33,22 @@ fn js_dir(ctx: &Ctx) -> PathBuf {
     ctx.root.join("js")
 }
 
-/// Where tools built once per machine live: `$WSENGINE_TOOLS` or `~/.cache/wsengine`.
-pub(crate) fn tools_dir() -> PathBuf {
-    if let Some(d) = env::var_os("WSENGINE_TOOLS").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    let home = env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-    home.join(".cache/wsengine")
-}
-
 fn ensure_wasm_target(ctx: &Ctx) -> Result<()> {
     proc::ensure_rustup_target(WASM_TARGET, &ctx.log("rustup-wasm32"), INSTALL_TIMEOUT)
 }
 
 /// The wasm-bindgen CLI of exactly [`WASM_BINDGEN_VERSION`], installing it if needed.
 fn ensure_wasm_bindgen(ctx: &Ctx) -> Result<PathBuf> {
-    let root = tools_dir();
-    let bin = root.join("bin/wasm-bindgen");
-    let version_ok = |b: &Path| {
-        Command::new(b).arg("--version").output().is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout).trim()
-                == format!("wasm-bindgen {WASM_BINDGEN_VERSION}")
-        })
-    };
-    if version_ok(&bin) {
-        return Ok(bin);
-    }
-    println!(
-        "==> installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} into {} (once per machine, ~2 min)",
-        root.display()
-    );
-    let log = ctx.log("install-wasm-bindgen");
-    let mut c = ctx.cargo([
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        WASM_BINDGEN_VERSION,
-        // Unoptimised: builds in half the time (measured: 99 s against 200 s on 2 cores),
-        // and binding the package's 271 KiB module then takes 0.3 s instead of 0.06 s, with
-        // byte-identical output.
-        "--debug",
-        "--root",
-    ]);
-    c.arg(&root);
-    // Its own target dir: the workspace's may be locked by the build that called us.
-    c.env("CARGO_TARGET_DIR", root.join("build"));
-    proc::run_logged_ok(
-        "cargo install wasm-bindgen-cli",
-        &mut c,
-        &log,
-        INSTALL_TIMEOUT,
+    tools::ensure(
+        ctx,
+        &tools::Tool {
+            krate: "wasm-bindgen-cli",
+            bin: "wasm-bindgen",
+            version: WASM_BINDGEN_VERSION,
+            locked: false,
+            takes: "~2 min",
+        },
     )
-    .inspect_err(|_| proc::print_tail(&log, 20))?;
-    let _ = fs::remove_dir_all(root.join("build"));
-    if !version_ok(&bin) {
-        return Err(format!(
-            "{} is not wasm-bindgen {WASM_BINDGEN_VERSION} after installing it",
-            bin.display()
-        ));
-    }
-    Ok(bin)
 }
 
 /// Builds the wasm engine and the generated files in `js/pkg/`.

@@ -11,6 +11,7 @@ mod interop;
 mod js;
 mod proc;
 mod test;
+mod tools;
 
 use std::process::ExitCode;
 use std::time::Duration;
