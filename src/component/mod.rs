@@ -6,6 +6,8 @@
 //! bytes between `wasi:io` streams and a [`Connection`](crate::Connection). Framing,
 //! validation, timers and the close procedure stay in the engine.
 
+#[cfg(feature = "component-websocket")]
+mod buffer;
 mod convert;
 mod engine;
 #[cfg(feature = "component-websocket")]

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use super::buffer::BufferResource;
 use super::convert::{self, error};
 use super::exports::wsengine::websocket::sockets::{self as wit, Websocket};
 use super::gather::Gather;
@@ -18,6 +19,7 @@ use crate::connection::UNBUFFERED_MIN;
 use crate::{Connection, Error, Event, MessageKind, State, TimeoutKind};
 
 impl wit::Guest for Component {
+    type Buffer = BufferResource;
     type Websocket = WebsocketResource;
 }
 
@@ -292,6 +294,19 @@ impl wit::GuestWebsocket for WebsocketResource {
             Ok(None) => Err(WitError::Closed),
             Err(e) => Err(error(e)),
         })
+    }
+
+    fn read_buffer(&self) -> Result<wit::Buffer, WitError> {
+        self.with(|s| match s.read(true) {
+            Ok(Some(m)) => Ok(wit::Buffer::new(BufferResource::new(m))),
+            Ok(None) => Err(WitError::Closed),
+            Err(e) => Err(error(e)),
+        })
+    }
+
+    fn write_buffer(&self, message: wit::BufferBorrow<'_>) -> Result<(), WitError> {
+        let b = message.get::<BufferResource>();
+        self.with(|s| s.send_message(b.kind(), b.data()).map_err(error))
     }
 
     fn write(&self, message: Message) -> Result<(), WitError> {
