@@ -164,13 +164,13 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` for the \
      blocking adapter), one in-place unmask, one vectored send from the message, the same \
      syscalls per message (strace), no page faults (perf stat) — and the ratio there is this \
-     shared VM's noise. On the machine of the run above (2026-12-03) the client's own CPU per \
+     shared VM's noise. On this machine (2026-12-03) the client's own CPU per \
      message, identical work whichever server it talks to, varied by up to 7% from one server \
      to the next, and single repetitions of one server by ±12%; a separate 15-repetition run of \
      the tokio adapter against fastwebsockets alone (scripted beside the bench, same client, \
      same CPU) gave paired medians of 1.007× (64 KiB text), 1.006× (64 KiB binary), 0.989× \
-     (16 B text) and 1.018× (16 B binary). Over the last four sessions' full runs: blocking \
-     0.98–1.05× and the tokio adapter 0.91–1.05× at 64 KiB and 1 MiB. Small messages: a \
+     (16 B text) and 1.018× (16 B binary). Over the last five full runs (the server code unchanged \
+     in the last two): blocking 0.93–1.05× and the tokio adapter 0.90–1.05×. Small messages: a \
      16-byte echo costs each server ~10–13 µs of CPU, nearly all of it in the kernel, and the \
      tokio adapter runs ~470 more user-space instructions per message than fastwebsockets \
      (callgrind: 3 698 against 3 232), spread thin over the engine's event loop and the \
@@ -179,27 +179,31 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      (server CPU 9.36 against 9.35 µs per 16-byte echo), so it was not kept. 100 connections: \
      the blocking example server is a thread per connection (1.45 context switches per message \
      against 0.31 for an epoll loop, `perf stat`), 0.68–0.75×; the tokio adapter, same engine \
-     in fastwebsockets' I/O model, 0.99–1.00×.";
+     in fastwebsockets' I/O model, 0.97–1.00×.";
 
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the host drives the component through async bindings \
-     on a current-thread tokio runtime, echoes with `read-bytes` and `write-some(fin)` (a text \
-     message lifted as a `string` is validated again by wasmtime on the host: std's `from_utf8` \
-     was 38% of the server's CPU for a 1 MiB text echo), and keeps freed memory in its heap \
+     on a current-thread tokio runtime, relays each message as a `buffer` resource that never \
+     leaves the component (`read-buffer`, `write-buffer`; a `string` lifted out would be \
+     validated again by wasmtime: std's `from_utf8` was 38% of the server's CPU for a 1 MiB \
+     text echo through `read`/`write`), and keeps freed memory in its heap \
      (glibc gave each 1 MiB message's pages back and the next one faulted them in again, 9% of \
      the server's CPU). Small and 64 KiB messages meet the goal on the host's own TCP streams \
      (`wasmtime:wsengine/host-tcp`: streams that move up to 1 MiB per call, host/src/streams.rs) \
-     and, except 64 KiB text, on wasmtime-wasi's sockets. 1 MiB is where it falls short: on \
-     the machine of 2026-11-24 the host's streams gave 0.54–0.59× and wasi:sockets 0.42–0.44×; \
-     on the machine of the run above 0.41–0.48× and 0.34–0.37×, its memory copies being slower \
-     (the native 1 MiB echo 25% slower than there, the component 45%; the same wasm built from \
-     the earlier commit measured the same here). Where a 1 MiB text echo's server CPU goes \
-     (perf, host-tcp, this machine): the guest's UTF-8 validation (simdutf8 on wasm simd128, \
-     one pass) 23%, memmove 21% (the host lowering the message into the guest, twice, and the \
-     guest gathering frames into one write, 6%), wasmtime lifting `list<u8>` out of the guest \
-     (the message to the host, the frames to the output stream) 11%, the kernel's socket \
-     copies 13%, unmasking into the message 6%. A native server copies the message twice (into \
-     the kernel and out of it); through the component it is copied eight times. wasmtime-wasi's \
+     and, except 64 KiB text, on wasmtime-wasi's sockets. 1 MiB is where it falls short. On \
+     the machine of 2026-11-24 the host's streams gave 0.54–0.59× at 1 MiB; this machine's \
+     memory copies are slower (its native 1 MiB echo 25% slower, the component 45%; the same \
+     wasm measured the same on both). On this machine, before the buffer relay and simdutf8 at \
+     opt-level 3 (2026-12-03): host streams 0.41× / 0.48× (1 MiB text / binary), wasi:sockets \
+     0.34× / 0.37×; after, in the run above: 0.44× / 0.50× and 0.40× / 0.43×. Where a 1 MiB text echo's server CPU goes \
+     (perf, host-tcp, before the buffer relay): the guest's UTF-8 validation (simdutf8 on wasm \
+     simd128, one pass) 20%, 14% at opt-level 3; memmove 18–21% (the host lowering the message \
+     into the guest, twice, and the guest gathering frames into one write, 5%), wasmtime \
+     lifting `list<u8>` out of the guest 10% (half of it the message to the host, which the \
+     buffer relay removes with one of the lowerings), the kernel's socket copies 13%, \
+     unmasking into the message 5%. A native server copies the message twice (into \
+     the kernel and out of it); through the component it is now copied six times (eight before \
+     the buffer relay). wasmtime-wasi's \
      own TCP streams add to that: at most 64 KiB per read or write and a freshly zeroed buffer \
      for every read, so a 1 MiB message is 16 host calls and 16 `sendto`s each way, each \
      waking the client. The client's own CPU per 1 MiB message is 1.6× what it is against a \
@@ -1169,9 +1173,9 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          connection, `read()` then `send()`); fastwebsockets' own `examples/echo_server.rs` (hyper 1\n\
          upgrade, tokio current-thread runtime, `FragmentCollector`, `unconstrained` tasks);\n\
          `wasmtime:wsengine`, the WASI component in wasmtime 48 (`wsengine-host echo-server\n\
-         --no-deflate`: the `websocket` world's listener on wasi:sockets, the host calling its\n\
-         `read-bytes()` then `write-some(fin)` through async bindings on a current-thread tokio\n\
-         runtime; one connection at a time, so not in the 100-connection run);\n\
+         --no-deflate`: the `websocket` world's listener on wasi:sockets, the host relaying each\n\
+         message as a `buffer` that stays in the component, `read-buffer()` then `write-buffer()`,\n\
+         through async bindings on a current-thread tokio runtime; one connection at a time, so not in the 100-connection run);\n\
          `wasmtime:wsengine/host-tcp`, the same with `--host-tcp`: the host accepts on tokio and\n\
          hands each connection to the component's `accept-streams` as wasi:io streams that move up to\n\
          1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB). Every native server and the host-tcp\n\
