@@ -34,10 +34,7 @@ impl BufferResource {
 
 impl wit::GuestBuffer for BufferResource {
     fn kind(&self) -> WitKind {
-        match self.kind {
-            MessageKind::Text => WitKind::Text,
-            MessageKind::Binary => WitKind::Binary,
-        }
+        super::convert::wit_kind(self.kind)
     }
 
     fn len(&self) -> u32 {

@@ -103,7 +103,7 @@ pub(super) fn kind(k: wit::MessageKind) -> MessageKind {
     }
 }
 
-fn wit_kind(k: MessageKind) -> wit::MessageKind {
+pub(super) fn wit_kind(k: MessageKind) -> wit::MessageKind {
     match k {
         MessageKind::Text => wit::MessageKind::Text,
         MessageKind::Binary => wit::MessageKind::Binary,

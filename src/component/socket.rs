@@ -255,16 +255,22 @@ impl WebsocketResource {
     fn with<T>(&self, f: impl FnOnce(&mut Socket) -> T) -> T {
         f(&mut self.0.borrow_mut())
     }
-}
 
-impl wit::GuestWebsocket for WebsocketResource {
-    fn read(&self) -> Result<Message, WitError> {
+    /// Waits for the next whole message (`read`, `read-bytes`, `read-buffer`), handed over
+    /// as `into` makes it.
+    fn read_whole<T>(&self, into: impl FnOnce(crate::Message) -> T) -> Result<T, WitError> {
         self.with(|s| match s.read(true) {
-            Ok(Some(m)) => Ok(convert::message(m)),
+            Ok(Some(m)) => Ok(into(m)),
             // Waiting reads end with a message or an error.
             Ok(None) => Err(WitError::Closed),
             Err(e) => Err(error(e)),
         })
+    }
+}
+
+impl wit::GuestWebsocket for WebsocketResource {
+    fn read(&self) -> Result<Message, WitError> {
+        self.read_whole(convert::message)
     }
 
     fn read_some(&self) -> Result<Fragment, WitError> {
@@ -289,19 +295,11 @@ impl wit::GuestWebsocket for WebsocketResource {
     }
 
     fn read_bytes(&self) -> Result<Fragment, WitError> {
-        self.with(|s| match s.read(true) {
-            Ok(Some(m)) => Ok(convert::whole_fragment(m)),
-            Ok(None) => Err(WitError::Closed),
-            Err(e) => Err(error(e)),
-        })
+        self.read_whole(convert::whole_fragment)
     }
 
     fn read_buffer(&self) -> Result<wit::Buffer, WitError> {
-        self.with(|s| match s.read(true) {
-            Ok(Some(m)) => Ok(wit::Buffer::new(BufferResource::new(m))),
-            Ok(None) => Err(WitError::Closed),
-            Err(e) => Err(error(e)),
-        })
+        self.read_whole(|m| wit::Buffer::new(BufferResource::new(m)))
     }
 
     fn write_buffer(&self, message: wit::BufferBorrow<'_>) -> Result<(), WitError> {
