@@ -169,8 +169,8 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      to the next, and single repetitions of one server by ±12%; a separate 15-repetition run of \
      the tokio adapter against fastwebsockets alone (scripted beside the bench, same client, \
      same CPU) gave paired medians of 1.007× (64 KiB text), 1.006× (64 KiB binary), 0.989× \
-     (16 B text) and 1.018× (16 B binary). Over the last five full runs (the server code unchanged \
-     in the last two): blocking 0.93–1.05× and the tokio adapter 0.90–1.05×. Small messages: a \
+     (16 B text) and 1.018× (16 B binary). Over the last six full runs (the native server code \
+     unchanged in the last three): blocking 0.93–1.05× and the tokio adapter 0.90–1.05×. Small messages: a \
      16-byte echo costs each server ~10–13 µs of CPU, nearly all of it in the kernel, and the \
      tokio adapter runs ~470 more user-space instructions per message than fastwebsockets \
      (callgrind: 3 698 against 3 232), spread thin over the engine's event loop and the \
@@ -179,7 +179,7 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      (server CPU 9.36 against 9.35 µs per 16-byte echo), so it was not kept. 100 connections: \
      the blocking example server is a thread per connection (1.45 context switches per message \
      against 0.31 for an epoll loop, `perf stat`), 0.68–0.75×; the tokio adapter, same engine \
-     in fastwebsockets' I/O model, 0.97–1.00×.";
+     in fastwebsockets' I/O model, 0.93–1.00×.";
 
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the host drives the component through async bindings \
@@ -188,27 +188,23 @@ const WHY_COMPONENT: &str = "Component: the host drives the component through as
      validated again by wasmtime: std's `from_utf8` was 38% of the server's CPU for a 1 MiB \
      text echo through `read`/`write`), and keeps freed memory in its heap \
      (glibc gave each 1 MiB message's pages back and the next one faulted them in again, 9% of \
-     the server's CPU). Small and 64 KiB messages meet the goal on the host's own TCP streams \
-     (`wasmtime:wsengine/host-tcp`: streams that move up to 1 MiB per call, host/src/streams.rs) \
-     and, except 64 KiB text, on wasmtime-wasi's sockets. 1 MiB is where it falls short. On \
-     the machine of 2026-11-24 the host's streams gave 0.54–0.59× at 1 MiB; this machine's \
-     memory copies are slower (its native 1 MiB echo 25% slower, the component 45%; the same \
-     wasm measured the same on both). On this machine, before the buffer relay and simdutf8 at \
-     opt-level 3 (2026-12-03): host streams 0.41× / 0.48× (1 MiB text / binary), wasi:sockets \
-     0.34× / 0.37×; after, in the run above: 0.44× / 0.50× and 0.40× / 0.43×. Where a 1 MiB text echo's server CPU goes \
-     (perf, host-tcp, before the buffer relay): the guest's UTF-8 validation (simdutf8 on wasm \
-     simd128, one pass) 20%, 14% at opt-level 3; memmove 18–21% (the host lowering the message \
-     into the guest, twice, and the guest gathering frames into one write, 5%), wasmtime \
-     lifting `list<u8>` out of the guest 10% (half of it the message to the host, which the \
-     buffer relay removes with one of the lowerings), the kernel's socket copies 13%, \
-     unmasking into the message 5%. A native server copies the message twice (into \
-     the kernel and out of it); through the component it is now copied six times (eight before \
-     the buffer relay). wasmtime-wasi's \
-     own TCP streams add to that: at most 64 KiB per read or write and a freshly zeroed buffer \
-     for every read, so a 1 MiB message is 16 host calls and 16 `sendto`s each way, each \
-     waking the client. The client's own CPU per 1 MiB message is 1.6× what it is against a \
-     native server on the host's streams and 2× on wasi:sockets (not yet explained for the \
-     former).";
+     the server's CPU). On the host's own TCP streams (`wasmtime:wsengine/host-tcp`: streams \
+     that move up to 1 MiB per call, host/src/streams.rs) every size meets the goal since \
+     2026-12-03 (1 MiB text / binary 0.44× / 0.50× → 0.60× / 0.60×): the guest copies the \
+     frames it gathers into one write with simd128 instead of `memory.copy` (the host's \
+     `rep movsb`, 15× slower on this AMD EPYC when the destination is 1–31 bytes past the \
+     source's 64-byte alignment, as every frame header puts the next payload), the host hands \
+     each read over as a `Vec` of its own (a shared `Bytes` cost wasmtime-wasi another copy of \
+     the read), and reads stop at 512 KiB (larger ones pushed the bytes out of the cache before \
+     they were unmasked; the client's CPU, same CPU, fell most). On wasmtime-wasi's own TCP \
+     streams (`wasmtime:wsengine`) 1 MiB stays near 0.4×: they move at most 64 KiB per read or \
+     write and zero a fresh buffer for every read, so a 1 MiB message is 16 `sendto`s each \
+     waking the client, which on the shared CPU preempts the server each time — 8.6 context \
+     switches per 1 MiB echo against 1.4 on the host's streams (`perf stat`, same component). \
+     Those limits are in wasmtime-wasi (`MAX_READ_SIZE_ALLOC`), not settable by a host. A native \
+     server copies each message twice (into the kernel and out of it); through the component \
+     it is copied six times: kernel → host, host → guest, unmasked into the message, gathered \
+     into the write, lifted out to the host, host → kernel.";
 
 /// How the engine got its speed (kept with the report so readers see why the figures are what
 /// they are).
