@@ -97,7 +97,10 @@ pub struct Connection {
     /// The connection failed (protocol error, timeout, handshake failure): close the
     /// transport as soon as the output is flushed, whatever the role.
     failed: bool,
-    pending_error: Option<Error>,
+    /// Boxed: an error waits here at most once per connection, and inline it would cost
+    /// every connection its size (40 bytes, 64 with the `rustls` feature, whose
+    /// `rustls::Error` pushed an idle connection over 1 KiB).
+    pending_error: Option<Box<Error>>,
     /// A pong owed while the output is above `PONG_HIGH_WATER` (boxed: it is rare, and
     /// inline it would be an eighth of an idle connection).
     pending_pong: Option<Box<([u8; 125], u8)>>,
@@ -273,7 +276,7 @@ impl Connection {
     /// then closed or failed and a close frame or HTTP error may wait in the output.
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
         if let Some(e) = self.pending_error.take() {
-            return Err(e);
+            return Err(*e);
         }
         match self.state {
             State::Connecting => self.poll_opening(),
@@ -488,7 +491,7 @@ impl Connection {
     /// Fails the connection for a reason reported later through `next_event`.
     fn fail_with(&mut self, e: Error) {
         self.enter_failed();
-        self.pending_error = Some(e);
+        self.pending_error = Some(Box::new(e));
     }
 
     fn enter_failed(&mut self) {

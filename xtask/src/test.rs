@@ -290,9 +290,10 @@ fn rust(ctx: &Ctx) -> Outcome {
 
 /// Suite `tls`: the `rustls` feature, which the default suites leave off (they test the
 /// build without it, where `wss://` is a typed error). Clippy with the feature, then the TLS
-/// tests and the blocking adapter's tests with it.
+/// tests, the blocking adapter's tests and the idle-memory budget (the feature changes the
+/// engine's error type, kept in every connection) with it.
 fn tls(ctx: &Ctx) -> Outcome {
-    feature_suite(ctx, "tls", "rustls", &["tls", "blocking"])
+    feature_suite(ctx, "tls", "rustls", &["tls", "blocking", "idle_memory"])
 }
 
 /// Clippy with `features`, then those integration `tests` with them: for the parts of the
