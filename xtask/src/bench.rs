@@ -169,8 +169,8 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      to the next, and single repetitions of one server by ±12%; a separate 15-repetition run of \
      the tokio adapter against fastwebsockets alone (scripted beside the bench, same client, \
      same CPU) gave paired medians of 1.007× (64 KiB text), 1.006× (64 KiB binary), 0.989× \
-     (16 B text) and 1.018× (16 B binary). Over the last six full runs (the native server code \
-     unchanged in the last three): blocking 0.93–1.05× and the tokio adapter 0.90–1.05×. Small messages: a \
+     (16 B text) and 1.018× (16 B binary). Over the last seven full runs (the native server code \
+     unchanged in the last four): blocking 0.93–1.05× and the tokio adapter 0.90–1.05×. Small messages: a \
      16-byte echo costs each server ~10–13 µs of CPU, nearly all of it in the kernel, and the \
      tokio adapter runs ~470 more user-space instructions per message than fastwebsockets \
      (callgrind: 3 698 against 3 232), spread thin over the engine's event loop and the \
@@ -190,7 +190,7 @@ const WHY_COMPONENT: &str = "Component: the host drives the component through as
      (glibc gave each 1 MiB message's pages back and the next one faulted them in again, 9% of \
      the server's CPU). On the host's own TCP streams (`wasmtime:wsengine/host-tcp`: streams \
      that move up to 1 MiB per call, host/src/streams.rs) every size meets the goal since \
-     2026-12-03 (1 MiB text / binary 0.44× / 0.50× → 0.60× / 0.60×): the guest copies the \
+     2026-12-03 (1 MiB text / binary 0.44× / 0.50× → 0.58–0.62× in two full runs): the guest copies the \
      frames it gathers into one write with simd128 instead of `memory.copy` (the host's \
      `rep movsb`, 15× slower on this AMD EPYC when the destination is 1–31 bytes past the \
      source's 64-byte alignment, as every frame header puts the next payload), the host hands \
