@@ -8,7 +8,7 @@ export function conversation() {
     out.push({ binary: false, data: JSON.stringify({ seq: i, rows }) });
   }
   for (let i = 0; i < 5; i++) {
-    const b = Buffer.alloc(100_000);
+    const b = new Uint8Array(100_000); // not Buffer: Deno has no global Buffer
     for (let j = 0; j < b.length; j++) b[j] = (j * (i + 7) + (j >> 5)) & 0xff;
     out.push({ binary: true, data: b });
   }

@@ -1,5 +1,6 @@
 //! The `interop` suite: our client and server against real peers — Python `websockets`
-//! (PyPI) and the `ws` npm package — with and without permessage-deflate, including
+//! (PyPI), the `ws` npm package, and the WebSockets built into Deno (fastwebsockets inside)
+//! and Bun (uWebSockets inside) — with and without permessage-deflate, including
 //! no-context-takeover and window-bits negotiations. Each case is one test: a peer server
 //! and our `interop_client`, or our `echo_server` and a peer client, holding the same
 //! conversation (interop/messages.mjs, interop/py_peer.py, examples/interop_client.rs) and
@@ -25,6 +26,10 @@ const OUR_PORT: u16 = 9612;
 enum Peer {
     Python,
     Ws,
+    /// Deno's global `WebSocket` and `Deno.upgradeWebSocket` (interop/runtime_peer.mjs).
+    Deno,
+    /// Bun's global `WebSocket` and `Bun.serve` (interop/runtime_peer.mjs).
+    Bun,
 }
 
 /// Who plays the server, with which options, and what the negotiation must show.
@@ -151,6 +156,41 @@ const CASES: &[Case] = &[
         our_flags: &[],
         expect: &["none"],
     },
+    // The runtimes' own WebSockets. Deno's server never compresses and its client never
+    // offers to; Bun's client offers permessage-deflate, and its server takes it with no
+    // context takeover either way.
+    Case {
+        name: "deno-server/no-compression",
+        peer: Peer::Deno,
+        peer_serves: true,
+        peer_options: "false",
+        our_flags: &[],
+        expect: &["none"],
+    },
+    Case {
+        name: "deno-client/no-compression",
+        peer: Peer::Deno,
+        peer_serves: false,
+        peer_options: "false",
+        our_flags: &[],
+        expect: &["none"],
+    },
+    Case {
+        name: "bun-server/deflate-no-context-takeover",
+        peer: Peer::Bun,
+        peer_serves: true,
+        peer_options: "true",
+        our_flags: &[],
+        expect: &["client_no_context_takeover", "server_no_context_takeover"],
+    },
+    Case {
+        name: "bun-client/deflate",
+        peer: Peer::Bun,
+        peer_serves: false,
+        peer_options: "true",
+        our_flags: &[],
+        expect: &["permessage-deflate"],
+    },
 ];
 
 pub fn suite(ctx: &Ctx) -> Outcome {
@@ -158,6 +198,8 @@ pub fn suite(ctx: &Ctx) -> Outcome {
     let setup = || -> Result<PathBuf> {
         let python = ensure_python_peer(ctx)?;
         ensure_ws_peer(ctx)?;
+        // Deno and Bun come from js/'s npm packages, as for the JS suites.
+        crate::js::ensure_npm(ctx)?;
         let mut build = ctx.cargo([
             "build",
             "--release",
@@ -179,7 +221,11 @@ pub fn suite(ctx: &Ctx) -> Outcome {
         Err(e) => {
             return Outcome::error(
                 e,
-                vec![ctx.log("interop-build"), ctx.log("interop-install")],
+                vec![
+                    ctx.log("interop-build"),
+                    ctx.log("interop-install"),
+                    ctx.log("npm-ci"),
+                ],
             )
         }
     };
@@ -217,6 +263,7 @@ fn run_case(ctx: &Ctx, case: &Case, python: &PathBuf) -> Result<()> {
     let log = ctx.log(&log_name(case));
     let examples = ctx.target.join("release").join("examples");
     let interop = ctx.root.join("interop");
+    let runtimes = ctx.root.join("js").join("node_modules");
     let peer_cmd = |mode: &str, target: String| -> Command {
         let mut c = match case.peer {
             Peer::Python => {
@@ -227,6 +274,18 @@ fn run_case(ctx: &Ctx, case: &Case, python: &PathBuf) -> Result<()> {
             Peer::Ws => {
                 let mut c = Command::new("node");
                 c.arg("ws_peer.mjs");
+                c
+            }
+            Peer::Deno => {
+                let mut c = Command::new(runtimes.join("@deno/linux-x64-glibc/deno"));
+                c.args(["run", "-A", "--no-check", "runtime_peer.mjs"])
+                    .env("DENO_NO_UPDATE_CHECK", "1")
+                    .env("NO_COLOR", "1");
+                c
+            }
+            Peer::Bun => {
+                let mut c = Command::new(runtimes.join("@oven/bun-linux-x64/bin/bun"));
+                c.arg("runtime_peer.mjs");
                 c
             }
         };

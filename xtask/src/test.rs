@@ -83,7 +83,7 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         name: "interop",
-        about: "our client and server against Python websockets and the ws npm package, with and without permessage-deflate",
+        about: "our client and server against Python websockets, the ws npm package and the WebSockets built into Deno and Bun, with and without permessage-deflate",
         run: crate::interop::suite,
     },
     Suite {
