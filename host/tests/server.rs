@@ -100,7 +100,9 @@ fn bind_rejects_bad_addresses_and_options_with_typed_errors() {
 /// A peer that completes the handshake and then never reads: once the socket buffers are
 /// full, a write waits `write-timeout-ms` without progress and fails with
 /// `timeout(write)`, for small messages (the engine's output) and large ones (written from
-/// the caller's buffer) alike; the connection is then over.
+/// the caller's buffer) alike; the connection is then over. Dropping it returns at once
+/// while that peer is still connected (wasmtime-wasi's TCP stream would wait for the stuck
+/// write forever), and the listener goes on serving.
 #[test]
 fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
     use std::time::{Duration, Instant};
@@ -112,7 +114,7 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
         let mut o = options();
         o.write_timeout_ms = Some(300);
         let (listener, addr) = listen(&mut store, &w, &o);
-        let client = NeverReads::connect(addr);
+        let client = NeverReads::connect(addr.clone());
         let s = w.wsengine_websocket_sockets().websocket();
         let (ws, _) = server.call_accept(&mut store, listener).unwrap().unwrap();
         let m = wsengine_host::Message::Binary(vec![0x5a; size]);
@@ -125,7 +127,6 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
                 break;
             }
         }
-        client.stop();
         let (e, stalled) = outcome.expect("64 MiB written to a peer that never reads");
         assert!(
             matches!(e, WsError::Timeout(TimeoutKind::Write)),
@@ -139,7 +140,31 @@ fn a_peer_that_never_reads_fails_writes_at_the_write_timeout() {
             s.call_write(&mut store, ws, &m).unwrap().is_err(),
             "{size}: nothing more is sent"
         );
+        let started = Instant::now();
         ws.resource_drop(&mut store).unwrap();
+        let dropped = started.elapsed();
+        assert!(
+            dropped < Duration::from_secs(3),
+            "{size}: drop took {dropped:?}"
+        );
+
+        // The instance is not stuck: the next client is served while the first still
+        // holds its connection.
+        let url = format!("ws://{addr}/");
+        let next = thread::spawn(move || {
+            let (mut ws, _) = WebSocket::connect(&url, native_config(false)).unwrap();
+            ws.write_text("next").unwrap();
+            let echoed = ws.read().unwrap();
+            ws.close(1000, "").unwrap();
+            echoed
+        });
+        let (ws, _) = server.call_accept(&mut store, listener).unwrap().unwrap();
+        let got = s.call_read(&mut store, ws).unwrap().unwrap();
+        s.call_write(&mut store, ws, &got).unwrap().unwrap();
+        let _ = s.call_read(&mut store, ws).unwrap();
+        ws.resource_drop(&mut store).unwrap();
+        assert_eq!(next.join().unwrap(), NativeMessage::Text("next".into()));
+        client.stop();
         listener.resource_drop(&mut store).unwrap();
     }
 }

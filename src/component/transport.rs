@@ -85,6 +85,11 @@ pub(super) struct Transport {
     drained: bool,
     /// What the last `check-write` permitted for the next `write`, if no write came since.
     room: u64,
+    /// The last wait for room in the output ran out (the peer stopped reading).
+    stalled: bool,
+    /// How long `Drop` waits for a full output to take its bytes (the connection's write
+    /// timeout; `None`: as long as it takes).
+    write_timeout: Option<u64>,
     /// TLS over the streams, once `start_tls` has completed its handshake.
     #[cfg(feature = "component-tls")]
     tls: Option<super::tls::Tls>,
@@ -100,9 +105,18 @@ impl Transport {
             read_size: ReadSize(READ_MIN),
             drained: false,
             room: 0,
+            stalled: false,
+            // Until the connection's own is set: the default's.
+            write_timeout: crate::Config::default().write_timeout_ms,
             #[cfg(feature = "component-tls")]
             tls: None,
         }
+    }
+
+    /// Sets how long dropping the transport waits for a full output (the connection's write
+    /// timeout).
+    pub(super) fn set_write_timeout(&mut self, ms: Option<u64>) {
+        self.write_timeout = ms;
     }
 
     /// Runs a TLS client handshake over the streams, waiting at most until `deadline`;
@@ -346,9 +360,11 @@ impl Transport {
         while self.room == 0 {
             self.room = output.check_write().map_err(stream_error)?;
             if self.room == 0 && !wait_for(output, wait, &mut deadline) {
+                self.stalled = true;
                 return Ok(0);
             }
         }
+        self.stalled = false;
         Ok(usize::try_from(self.room).unwrap_or(usize::MAX))
     }
 
@@ -371,9 +387,11 @@ impl Transport {
         loop {
             self.room = output.check_write().map_err(stream_error)?;
             if self.room > 0 {
+                self.stalled = false;
                 return Ok(true);
             }
             if !wait_for(output, wait, &mut deadline) {
+                self.stalled = true;
                 return Ok(false);
             }
         }
@@ -424,16 +442,56 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// Whether dropping the output stream would return at once.
+    ///
+    /// wasmtime-wasi's TCP output stream, when dropped, waits until the socket has taken its
+    /// last write and has room again. For a peer that stopped reading that is forever, and
+    /// nothing in wasi:sockets 0.2 cancels it (`shutdown` waits for the write as well), so a
+    /// dropped connection would hang the instance. Wait for room at most the write timeout
+    /// (not again after a wait that already ran out); `false` if none came. Stream pairs
+    /// are the host's own: their drop is theirs to bound.
+    fn output_settles(&mut self) -> bool {
+        let (Some(_), Some(output)) = (self.socket.as_ref(), self.output.as_ref()) else {
+            return true;
+        };
+        let wait = Wait::Stall(match self.stalled {
+            true => Some(0),
+            false => self.write_timeout,
+        });
+        let mut deadline = None;
+        loop {
+            // Room, or a stream that failed or closed: nothing for the drop to wait for.
+            if !matches!(output.check_write(), Ok(0)) {
+                return true;
+            }
+            if !wait_for(output, wait, &mut deadline) {
+                return false;
+            }
+        }
+    }
+}
+
 impl Drop for Transport {
     fn drop(&mut self) {
-        drop(self.output.take());
-        if self.lent {
-            // A pollable of the input stream may be alive: dropping the stream (and the
-            // socket it belongs to) would trap. End the connection and keep the handles
-            // until the instance ends, as documented on `websocket.subscribe`.
+        // A stuck output is abandoned, not dropped: its socket is shut down (the reads end;
+        // the write stays stuck until the peer reads or goes) and the handles are kept until
+        // the instance ends, which is when wasmtime-wasi lets go of the socket.
+        let stuck = !self.output_settles();
+        if stuck || self.lent {
             if let Some(socket) = self.socket.as_ref() {
                 let _ = socket.shutdown(ShutdownType::Both);
             }
+        }
+        if stuck {
+            std::mem::forget(self.output.take());
+        } else {
+            drop(self.output.take());
+        }
+        if stuck || self.lent {
+            // Also when a pollable of the input stream may be alive: dropping the stream
+            // (and the socket it belongs to) would trap, as documented on
+            // `websocket.subscribe`.
             std::mem::forget(self.input.take());
             std::mem::forget(self.socket.take());
         } else {
