@@ -94,6 +94,31 @@ fn a_ping_flood_cannot_grow_the_output_without_bound() {
     assert_eq!(s.pending_output(), 127);
 }
 
+/// The peer pings faster than we write, then closes: the latest ping, received before its
+/// close, is answered before our close reply (RFC 6455 §5.5.2), whatever was owed.
+#[test]
+fn the_latest_owed_pong_goes_out_before_the_close_reply() {
+    let mut s = open_server(Config::default());
+    // Far past the 16 KiB of output beyond which owed pongs collapse into one.
+    for i in 0..5_000u32 {
+        s.receive(&cframe(0x89, format!("ping {i}").as_bytes()));
+        while s.next_event().unwrap().is_some() {}
+    }
+    s.receive(&cframe(0x88, &[0x03, 0xe8]));
+    assert!(matches!(s.next_event().unwrap(), Some(Event::Close(_))));
+    let frames = parse_frames(s.output());
+    let n = frames.len();
+    assert!(n >= 2, "{n} frames");
+    assert_eq!(
+        frames[n - 2],
+        (wsengine::OpCode::Pong, true, b"ping 4999".to_vec())
+    );
+    assert_eq!(
+        frames[n - 1],
+        (wsengine::OpCode::Close, true, vec![0x03, 0xe8])
+    );
+}
+
 #[test]
 fn no_timer_is_armed_by_default_once_open() {
     let s = open_server(Config::default());

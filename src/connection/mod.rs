@@ -503,12 +503,17 @@ impl Connection {
         self.timers = Timers::default();
     }
 
-    /// Queues a close frame (the caller checked it is allowed) and discards owed pongs:
-    /// nothing may follow a close frame.
+    /// Queues a close frame (the caller checked it is allowed), after the pong owed for the
+    /// latest ping, if any: that ping came before any close from the peer, so it is answered
+    /// (RFC 6455 §5.5.2), and nothing may follow a close frame. One pong beyond the high-water
+    /// mark, as when output is taken.
     fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        if let Some(pong) = self.pending_pong.take() {
+            let (buf, len) = *pong;
+            self.write_frame(true, OpCode::Pong, 0, &buf[..len as usize]);
+        }
         let mut payload = [0u8; 125];
         let n = close::encode_close_payload(code, reason, &mut payload);
-        self.pending_pong = None;
         self.write_frame(true, OpCode::Close, 0, &payload[..n]);
     }
 
