@@ -133,13 +133,20 @@ pub async fn echo_server_async(
 /// [`echo_server_async`] with the host accepting the TCP connections (tokio) and handing each
 /// to the component as a stream pair (`accept-streams`, through [`tcp_streams`]): large
 /// messages then cross in one call each way instead of 64 KiB pieces.
+///
+/// Each connection gets an instance of its own (wasmtime's model: stores are cheap), and all
+/// of them are served side by side on this thread, so a client that stalls or stops reading
+/// holds only its own connection, until its timeouts end it.
 pub async fn echo_server_host_tcp(
     rt: &Runtime,
     c: &Component,
     addr: &str,
     deflate: bool,
 ) -> Result<()> {
-    let (mut store, w) = rt.websocket_async(c).await?;
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    use std::future::poll_fn;
+    use std::task::Poll;
+
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow!("bind {addr}: {e}"))?;
@@ -148,31 +155,47 @@ pub async fn echo_server_host_tcp(
         listener.local_addr()?
     );
     let o = with_deflate(deflate);
+    let mut connections = FuturesUnordered::new();
     loop {
-        let (tcp, _) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of descriptors or a connection reset before it was taken: not fatal.
-            Err(e) => {
-                eprintln!("accept: {e}");
-                continue;
-            }
-        };
-        // Small messages go out at once (the component flushes whole messages).
-        let _ = tcp.set_nodelay(true);
-        let (input, output) = tcp_streams(&mut store, tcp)?;
-        let server = w.wsengine_websocket_server();
-        match server
-            .call_accept_streams(&mut store, input, output, &o)
-            .await?
-        {
-            Ok((ws, _)) => {
-                if let Err(e) = echo_async(&mut store, &w, ws).await {
+        // The next connection, while those already open make progress.
+        let accepted = poll_fn(|cx| {
+            while let Poll::Ready(Some(r)) = connections.poll_next_unpin(cx) {
+                if let Err(e) = r {
                     eprintln!("{e}");
                 }
             }
-            Err(WsError::Handshake(h)) if h.status.is_none() => {}
-            Err(e) => eprintln!("accept: {e:?}"),
+            listener.poll_accept(cx)
+        })
+        .await;
+        match accepted {
+            Ok((tcp, _)) => connections.push(serve_host_tcp(rt, c, tcp, &o)),
+            // Out of descriptors or a connection reset before it was taken: not fatal.
+            Err(e) => eprintln!("accept: {e}"),
         }
+    }
+}
+
+/// One connection of [`echo_server_host_tcp`], in an instance of its own.
+async fn serve_host_tcp(
+    rt: &Runtime,
+    c: &Component,
+    tcp: tokio::net::TcpStream,
+    o: &Options,
+) -> Result<()> {
+    // Small messages go out at once (the component flushes whole messages).
+    let _ = tcp.set_nodelay(true);
+    let (mut store, w) = rt.websocket_async(c).await?;
+    let (input, output) = tcp_streams(&mut store, tcp)?;
+    let server = w.wsengine_websocket_server();
+    match server
+        .call_accept_streams(&mut store, input, output, o)
+        .await?
+    {
+        Ok((ws, _)) => echo_async(&mut store, &w, ws).await,
+        // A peer that hung up before its request was answered (a port probe) is not worth
+        // a line; refused requests are.
+        Err(WsError::Handshake(h)) if h.status.is_none() => Ok(()),
+        Err(e) => Err(anyhow!("accept: {e:?}")),
     }
 }
 

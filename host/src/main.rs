@@ -29,9 +29,10 @@ usage:
 PATH defaults to websocket.wasm in $WSENGINE_COMPONENT_DIR or target/component.
 echo-server drives the component through async bindings on a current-thread tokio
 runtime; --sync uses the sync bindings instead (for comparison). The component listens
-and accepts on wasi:sockets itself, unless --host-tcp: then the host accepts and hands each
-connection over as a wasi:io stream pair that moves up to 1 MiB per call (wasmtime-wasi's
-TCP streams: 64 KiB).";
+and accepts on wasi:sockets itself, one connection after another, unless --host-tcp: then
+the host accepts and hands each connection to an instance of its own, as a wasi:io stream
+pair that moves up to 1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB), and serves them
+side by side.";
 
 /// Every message that crosses the component boundary is lifted into a fresh host `Vec` of its
 /// size (wasmtime's `list<u8>` lift) and freed soon after. With glibc's defaults, freed

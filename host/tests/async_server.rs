@@ -271,3 +271,65 @@ fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
         });
     }
 }
+
+/// `wsengine-host echo-server --host-tcp` serves its connections side by side: a client that
+/// completes its handshake and then stays silent does not hold up the next one, and is still
+/// served after it.
+#[test]
+fn the_host_tcp_echo_server_serves_connections_side_by_side() {
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    /// Kills the server however the test ends.
+    struct Server(Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    // A free port, released for the server (the test's ports are loopback only).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let component = wsengine_host::component_dir().join("websocket.wasm");
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_wsengine-host"))
+            .args(["echo-server", "--host-tcp", "--no-deflate", "--addr", &addr])
+            .arg("--component")
+            .arg(&component)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(started.elapsed() < IO_TIMEOUT, "the server never listened");
+        thread::sleep(Duration::from_millis(50));
+    }
+    // The clients run on a thread of their own, so that a server serving one connection at
+    // a time fails the test (the second handshake is never answered) instead of hanging it.
+    let (done, outcome) = mpsc::channel();
+    thread::spawn(move || {
+        let url = format!("ws://{addr}/");
+        let (mut silent, _) = WebSocket::connect(&url, native_config(false)).unwrap();
+        let (mut next, _) = WebSocket::connect(&url, native_config(false)).unwrap();
+        next.write_text("second").unwrap();
+        let second = next.read().unwrap();
+        silent.write_text("first").unwrap();
+        let first = silent.read().unwrap();
+        let _ = next.close(1000, "");
+        let _ = silent.close(1000, "");
+        let _ = done.send((first, second));
+    });
+    let (first, second) = outcome
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a second client served while the first stays silent");
+    assert_eq!(second, NativeMessage::Text("second".into()));
+    assert_eq!(first, NativeMessage::Text("first".into()));
+}

@@ -148,7 +148,8 @@ pub const FACES: &[Face] = &[
             "--component",
             "{target}/component/websocket.wasm",
         ]),
-        concurrent: false,
+        // An instance per connection, served side by side.
+        concurrent: true,
         run: None,
     },
 ];
@@ -1174,7 +1175,7 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          through async bindings on a current-thread tokio runtime; one connection at a time, so not in the 100-connection run);\n\
          `wasmtime:wsengine/host-tcp`, the same with `--host-tcp`: the host accepts on tokio and\n\
          hands each connection to the component's `accept-streams` as wasi:io streams that move up to\n\
-         1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB). Every native server and the host-tcp\n\
+         1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB), an instance per connection, all served side by side. Every native server and the host-tcp\n\
          host set TCP_NODELAY (wasi:sockets 0.2 has no such option). Client and server run on the same CPU (see above): a ping-pong\n\
          between the two vCPUs of these machines is dominated by waking an idle vCPU (measured:\n\
          5 000 to 50 000 round trips/s from one run to the next), on one CPU it is the CPU cost of a\n\
