@@ -440,9 +440,7 @@ impl Transport {
             let _ = socket.shutdown(ShutdownType::Both);
         }
     }
-}
 
-impl Transport {
     /// Whether dropping the output stream would return at once.
     ///
     /// wasmtime-wasi's TCP output stream, when dropped, waits until the socket has taken its
