@@ -48,7 +48,8 @@ impl client::Guest for Component {
         let (input, output, socket) =
             net::connect(&request.url.host, request.url.port, deadline).map_err(io)?;
         #[allow(unused_mut)] // only TLS changes it
-        let mut transport = Transport::new(input, output, Some(socket));
+        let mut transport =
+            Transport::new(input, output, Some(socket), conn.config().write_timeout_ms);
         #[cfg(feature = "component-tls")]
         if let Some(tls) = tls {
             transport.start_tls(tls, deadline).map_err(error)?;
@@ -63,7 +64,8 @@ impl client::Guest for Component {
         output: OutputStream,
     ) -> Opened {
         let conn = client_connection(&url, &options)?;
-        Socket::open(conn, Transport::new(input, output, None))
+        let transport = Transport::new(input, output, None, conn.config().write_timeout_ms);
+        Socket::open(conn, transport)
     }
 }
 
@@ -81,7 +83,8 @@ impl server::Guest for Component {
 
     fn accept_streams(input: InputStream, output: OutputStream, options: Options) -> Opened {
         let conn = server_connection(&options)?;
-        Socket::open(conn, Transport::new(input, output, None))
+        let transport = Transport::new(input, output, None, conn.config().write_timeout_ms);
+        Socket::open(conn, transport)
     }
 }
 
@@ -111,6 +114,7 @@ impl server::GuestListener for ListenerResource {
     fn accept(&self) -> Opened {
         let conn = server_connection(&self.options)?;
         let (input, output, socket) = net::accept(&self.socket).map_err(io)?;
-        Socket::open(conn, Transport::new(input, output, Some(socket)))
+        let transport = Transport::new(input, output, Some(socket), conn.config().write_timeout_ms);
+        Socket::open(conn, transport)
     }
 }

@@ -41,11 +41,7 @@ pub(super) struct Socket {
 
 impl Socket {
     /// Runs the opening handshake of `conn` over `io`.
-    pub(super) fn open(
-        conn: Connection,
-        mut io: Transport,
-    ) -> Result<(Websocket, OpenInfo), WitError> {
-        io.set_write_timeout(conn.config().write_timeout_ms);
+    pub(super) fn open(conn: Connection, io: Transport) -> Result<(Websocket, OpenInfo), WitError> {
         let mut s = Socket {
             conn,
             io,

@@ -96,7 +96,14 @@ pub(super) struct Transport {
 }
 
 impl Transport {
-    pub(super) fn new(input: InputStream, output: OutputStream, socket: Option<TcpSocket>) -> Self {
+    /// `write_timeout`: the connection's (`Config::write_timeout_ms`), which also bounds how
+    /// long dropping the transport waits for a full output.
+    pub(super) fn new(
+        input: InputStream,
+        output: OutputStream,
+        socket: Option<TcpSocket>,
+        write_timeout: Option<u64>,
+    ) -> Self {
         Transport {
             input: Some(input),
             output: Some(output),
@@ -106,17 +113,10 @@ impl Transport {
             drained: false,
             room: 0,
             stalled: false,
-            // Until the connection's own is set: the default's.
-            write_timeout: crate::Config::default().write_timeout_ms,
+            write_timeout,
             #[cfg(feature = "component-tls")]
             tls: None,
         }
-    }
-
-    /// Sets how long dropping the transport waits for a full output (the connection's write
-    /// timeout).
-    pub(super) fn set_write_timeout(&mut self, ms: Option<u64>) {
-        self.write_timeout = ms;
     }
 
     /// Runs a TLS client handshake over the streams, waiting at most until `deadline`;
@@ -476,20 +476,17 @@ impl Drop for Transport {
         // the write stays stuck until the peer reads or goes) and the handles are kept until
         // the instance ends, which is when wasmtime-wasi lets go of the socket.
         let stuck = !self.output_settles();
-        if stuck || self.lent {
-            if let Some(socket) = self.socket.as_ref() {
-                let _ = socket.shutdown(ShutdownType::Both);
-            }
-        }
-        if stuck {
-            std::mem::forget(self.output.take());
-        } else {
+        if !stuck {
             drop(self.output.take());
         }
         if stuck || self.lent {
             // Also when a pollable of the input stream may be alive: dropping the stream
             // (and the socket it belongs to) would trap, as documented on
             // `websocket.subscribe`.
+            if let Some(socket) = self.socket.as_ref() {
+                let _ = socket.shutdown(ShutdownType::Both);
+            }
+            std::mem::forget(self.output.take());
             std::mem::forget(self.input.take());
             std::mem::forget(self.socket.take());
         } else {

@@ -323,10 +323,7 @@ impl Connection {
             self.out_pos = 0;
         }
         if self.pending_output() < PONG_HIGH_WATER {
-            if let Some(pong) = self.pending_pong.take() {
-                let (buf, len) = *pong;
-                self.write_frame(true, OpCode::Pong, 0, &buf[..len as usize]);
-            }
+            self.send_owed_pong();
         }
     }
 
@@ -508,13 +505,18 @@ impl Connection {
     /// (RFC 6455 §5.5.2), and nothing may follow a close frame. One pong beyond the high-water
     /// mark, as when output is taken.
     fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        self.send_owed_pong();
+        let mut payload = [0u8; 125];
+        let n = close::encode_close_payload(code, reason, &mut payload);
+        self.write_frame(true, OpCode::Close, 0, &payload[..n]);
+    }
+
+    /// Writes the pong owed for the latest ping, if one waits (see `pending_pong`).
+    fn send_owed_pong(&mut self) {
         if let Some(pong) = self.pending_pong.take() {
             let (buf, len) = *pong;
             self.write_frame(true, OpCode::Pong, 0, &buf[..len as usize]);
         }
-        let mut payload = [0u8; 125];
-        let n = close::encode_close_payload(code, reason, &mut payload);
-        self.write_frame(true, OpCode::Close, 0, &payload[..n]);
     }
 
     /// Wraps `Request`/`Response` for `OpenInfo` (kept here so the opening module stays
