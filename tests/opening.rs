@@ -49,6 +49,26 @@ fn missing_key_is_answered_400() {
 }
 
 #[test]
+fn a_request_with_a_body_is_answered_400_and_its_body_never_read_as_frames() {
+    // The "body" is a valid masked text frame: had it been read as one, the server would
+    // report a message.
+    let body = [0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2];
+    for header in ["Content-Length: 8\r\n", "Transfer-Encoding: chunked\r\n"] {
+        let mut s = Connection::server(Config::default()).unwrap();
+        s.receive(format!("{REQUEST}{header}\r\n").as_bytes());
+        s.receive(&body);
+        let r = s.next_event();
+        assert!(
+            matches!(r, Err(Error::Handshake(HandshakeError::BadRequest(ref m))) if m.contains("body")),
+            "{header:?}: {r:?}"
+        );
+        let out = String::from_utf8_lossy(s.output()).into_owned();
+        assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
+        assert!(!matches!(s.next_event(), Ok(Some(Event::Message(_)))));
+    }
+}
+
+#[test]
 fn malformed_request_is_answered_400() {
     let (r, out) = server_answer("GET / HTTP/1.1\r\nHost example\r\n\r\n");
     assert!(matches!(

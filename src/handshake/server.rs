@@ -246,6 +246,19 @@ pub(crate) fn validate_request(req: &Request) -> Result<ValidRequest, HandshakeE
             req.method
         )));
     }
+    // Whatever follows the head is WebSocket frames, never a body. A request that announces
+    // one is refused: a proxy in front that honours the framing would pass the "body" on as
+    // part of this request while we read it as frames (upgrade request smuggling).
+    if req.headers.get_all("Transfer-Encoding").next().is_some() {
+        return bad("an opening request has no body (Transfer-Encoding)");
+    }
+    let zero = |v: &str| {
+        let v = trim_ows(v);
+        !v.is_empty() && v.bytes().all(|b| b == b'0')
+    };
+    if !req.headers.get_all("Content-Length").all(zero) {
+        return bad("an opening request has no body (Content-Length other than 0)");
+    }
     match req.headers.get_all("Host").count() {
         0 => return bad("missing Host header"),
         1 => {}
@@ -590,6 +603,27 @@ mod tests {
     fn non_get_method_is_400() {
         let e = valid(&request("").replacen("GET", "POST", 1)).unwrap_err();
         assert!(matches!(e, HandshakeError::BadRequest(ref m) if m.contains("POST")));
+    }
+
+    #[test]
+    fn a_request_that_announces_a_body_is_400() {
+        for line in [
+            "Content-Length: 5\r\n",
+            "Content-Length: 0x0\r\n",
+            "Content-Length: \r\n",
+            "Content-Length: 0\r\nContent-Length: 1\r\n",
+            "Transfer-Encoding: chunked\r\n",
+            "transfer-encoding: identity\r\n",
+        ] {
+            let e = valid(&request(line)).unwrap_err();
+            assert!(
+                matches!(e, HandshakeError::BadRequest(ref m) if m.contains("no body")),
+                "{line:?}: {e:?}"
+            );
+        }
+        // Some clients send an explicit empty body; that is no body.
+        assert!(valid(&request("Content-Length: 0\r\n")).is_ok());
+        assert!(valid(&request("Content-Length:  00 \r\n")).is_ok());
     }
 
     #[test]
