@@ -165,7 +165,19 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
      receive: `Connection::receive_buffer`, tokio's uninitialised `ReadBuf`, `read(2)` for the \
      blocking adapter), one in-place unmask, one vectored send from the message, the same \
      syscalls per message (strace), no page faults (perf stat) — and the ratio there is this \
-     shared VM's noise. On this machine (2026-12-03) the client's own CPU per \
+     shared VM's noise. At 1 MiB the servers cost the same to within a percent: profiled \
+     (2026-12-03, `perf record` on each server while the same client drove them in rotation, \
+     9 × 500 binary echoes each), the kernel's copies in and out took 62–66 µs each per echo \
+     for the tokio adapter and fastwebsockets alike, unmasking 27 µs against 30 µs, paired \
+     median 0.997× (1.000× with each message sent as one frame, as fastwebsockets does); a \
+     15-repetition run gave 1.006× (blocking) and 0.999× (tokio) for binary, 1.001× and \
+     0.992× for text. fastwebsockets' own 1 MiB rate depends on where its buffer lands: on a \
+     freshly started server its 1 MiB text echo ran at half the tokio adapter's (921 against \
+     1 681–1 797 msg/s, 62% of its CPU in the kernel's copy into its buffer), because this \
+     AMD EPYC's `rep movsb` runs 4–5× slower into a destination 1–31 bytes past the source's \
+     64-byte alignment (134–150 against 617–669 µs per MiB received on a bare loopback \
+     socket); the bench's order, every smaller size first, leaves it in its fast state. \
+     On this machine (2026-12-03) the client's own CPU per \
      message, identical work whichever server it talks to, varied by up to 7% from one server \
      to the next, and single repetitions of one server by ±12%; a separate 15-repetition run of \
      the tokio adapter against fastwebsockets alone (scripted beside the bench, same client, \
