@@ -5,16 +5,19 @@ use std::net::SocketAddr;
 
 use super::convert::{self, error, invalid};
 use super::exports::wsengine::websocket::client;
-use super::exports::wsengine::websocket::server::{self, Listener};
+use super::exports::wsengine::websocket::server::{self, Handshake, Listener};
 use super::exports::wsengine::websocket::sockets::Websocket;
 use super::net;
 use super::socket::Socket;
-use super::transport::Transport;
+use super::transport::{self, Transport};
+use super::wasi::clocks::monotonic_clock::Instant;
+use super::wasi::io::poll::Pollable;
 use super::wasi::io::streams::{InputStream, OutputStream};
 use super::wasi::sockets::tcp::TcpSocket;
 use super::wsengine::websocket::types::{Error, OpenInfo, Options};
 use super::Component;
 use crate::{Config, Connection};
+use std::cell::RefCell;
 
 type Opened = Result<(Websocket, OpenInfo), Error>;
 
@@ -80,6 +83,7 @@ fn server_connection(options: &Options) -> Result<Connection, Error> {
 
 impl server::Guest for Component {
     type Listener = ListenerResource;
+    type Handshake = HandshakeResource;
 
     fn accept_streams(input: InputStream, output: OutputStream, options: Options) -> Opened {
         let conn = server_connection(&options)?;
@@ -116,5 +120,57 @@ impl server::GuestListener for ListenerResource {
         let (input, output, socket) = net::accept(&self.socket).map_err(io)?;
         let transport = Transport::new(input, output, Some(socket), conn.config().write_timeout_ms);
         Socket::open(conn, transport)
+    }
+
+    fn subscribe(&self) -> Pollable {
+        self.socket.subscribe()
+    }
+
+    fn try_accept(&self) -> Result<Option<Handshake>, Error> {
+        let Some((input, output, socket)) = net::try_accept(&self.socket).map_err(io)? else {
+            return Ok(None);
+        };
+        let conn = server_connection(&self.options)?;
+        let transport = Transport::new(input, output, Some(socket), conn.config().write_timeout_ms);
+        let socket = Socket::new(conn, transport);
+        Ok(Some(Handshake::new(HandshakeResource(RefCell::new(Some(
+            socket,
+        ))))))
+    }
+}
+
+/// The `handshake` resource: an accepted connection until its handshake ends (`None`
+/// after). Calls into one component instance never nest, so the `RefCell` is never borrowed
+/// twice.
+pub struct HandshakeResource(RefCell<Option<Socket>>);
+
+impl server::GuestHandshake for HandshakeResource {
+    fn subscribe(&self) -> Pollable {
+        match self.0.borrow_mut().as_mut() {
+            Some(s) => s.subscribe(),
+            // Over: `try-finish` answers at once.
+            None => transport::ready_now(),
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.0.borrow().as_ref().and_then(Socket::next_deadline)
+    }
+
+    fn try_finish(&self) -> Result<Option<(Websocket, OpenInfo)>, Error> {
+        let mut slot = self.0.borrow_mut();
+        let Some(mut s) = slot.take() else {
+            return Err(Error::Closed);
+        };
+        match s.handshake(false) {
+            Ok(None) => {
+                *slot = Some(s);
+                Ok(None)
+            }
+            Ok(Some(info)) => Ok(Some((s.into_websocket(), info))),
+            // The engine has answered (400, 426, 431) and shut the connection down;
+            // dropping the socket lets go of its streams.
+            Err(e) => Err(error(e)),
+        }
     }
 }

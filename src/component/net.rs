@@ -169,6 +169,17 @@ pub(super) fn accept(
     Ok((input, output, socket))
 }
 
+/// Takes a connection waiting on a listening socket, if there is one, without waiting.
+pub(super) fn try_accept(
+    listener: &TcpSocket,
+) -> Result<Option<(InputStream, OutputStream, TcpSocket)>, String> {
+    match listener.accept() {
+        Ok((socket, input, output)) => Ok(Some((input, output, socket))),
+        Err(ErrorCode::WouldBlock) => Ok(None),
+        Err(e) => Err(describe("accepting", e)),
+    }
+}
+
 /// The handshake deadline for a connection started now, in ms on the monotonic clock.
 pub(super) fn deadline(timeout_ms: Option<u64>) -> Option<u64> {
     timeout_ms.map(|t| transport::now_ms().saturating_add(t))

@@ -40,22 +40,63 @@ pub(super) struct Socket {
 }
 
 impl Socket {
-    /// Runs the opening handshake of `conn` over `io`.
-    pub(super) fn open(conn: Connection, io: Transport) -> Result<(Websocket, OpenInfo), WitError> {
-        let mut s = Socket {
+    /// `conn` over `io`, its opening handshake not yet run.
+    pub(super) fn new(conn: Connection, io: Transport) -> Socket {
+        Socket {
             conn,
             io,
             ahead: None,
             scratch: Vec::new(),
-        };
+        }
+    }
+
+    /// Runs the opening handshake of `conn` over `io`.
+    pub(super) fn open(conn: Connection, io: Transport) -> Result<(Websocket, OpenInfo), WitError> {
+        let mut s = Socket::new(conn, io);
         // Ends with `Open` or an error: the engine's handshake timer bounds the wait.
+        match s.handshake(true).map_err(error)? {
+            Some(info) => Ok((s.into_websocket(), info)),
+            None => Err(WitError::Closed),
+        }
+    }
+
+    /// Takes the opening handshake as far as the input allows (`wait`: to its end). `Some`
+    /// once the connection is open.
+    pub(super) fn handshake(&mut self, wait: bool) -> Result<Option<OpenInfo>, Error> {
         loop {
-            // The engine's first event is always `Open`; anything else would be skipped.
-            if let Some(Event::Open(info)) = s.next_event(true).map_err(error)? {
-                let ws = Websocket::new(WebsocketResource(RefCell::new(s)));
-                return Ok((ws, convert::open_info(*info)));
+            match self.next_event(wait)? {
+                Some(Event::Open(info)) => return Ok(Some(convert::open_info(*info))),
+                // The engine's first event is always `Open`.
+                Some(_) => {}
+                None => return Ok(None),
             }
         }
+    }
+
+    /// The `websocket` resource of an open connection.
+    pub(super) fn into_websocket(self) -> Websocket {
+        Websocket::new(WebsocketResource(RefCell::new(self)))
+    }
+
+    /// A pollable that is ready when the next read can make progress without waiting.
+    pub(super) fn subscribe(&mut self) -> Pollable {
+        // Input may already hold an event (two messages in one read): parse one ahead,
+        // since the transport's pollable would not say so.
+        if self.ahead.is_none() {
+            self.ahead = self.conn.next_event().transpose();
+        }
+        if self.ahead.is_some() || self.conn.state() == State::Closed {
+            transport::ready_now()
+        } else {
+            self.io.subscribe()
+        }
+    }
+
+    /// When the engine's next timer is due, as a `wasi:clocks` instant (ns).
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.conn
+            .next_deadline()
+            .map(|ms| ms.saturating_mul(1_000_000))
     }
 
     /// The next event: as `crate::io::WebSocket::read_event`, but `wait == false` returns
@@ -294,6 +335,14 @@ impl wit::GuestWebsocket for WebsocketResource {
         })
     }
 
+    fn try_read_buffer(&self) -> Result<Option<wit::Buffer>, WitError> {
+        self.with(|s| {
+            s.read(false)
+                .map(|m| m.map(|m| wit::Buffer::new(BufferResource::new(m))))
+                .map_err(error)
+        })
+    }
+
     fn read_bytes(&self) -> Result<Fragment, WitError> {
         self.read_whole(convert::whole_fragment)
     }
@@ -371,25 +420,10 @@ impl wit::GuestWebsocket for WebsocketResource {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.with(|s| {
-            s.conn
-                .next_deadline()
-                .map(|ms| ms.saturating_mul(1_000_000))
-        })
+        self.with(|s| s.next_deadline())
     }
 
     fn subscribe(&self) -> Pollable {
-        self.with(|s| {
-            // Input may already hold an event (two messages in one read): parse one ahead,
-            // since the transport's pollable would not say so.
-            if s.ahead.is_none() {
-                s.ahead = s.conn.next_event().transpose();
-            }
-            if s.ahead.is_some() || s.conn.state() == State::Closed {
-                transport::ready_now()
-            } else {
-                s.io.subscribe()
-            }
-        })
+        self.with(|s| s.subscribe())
     }
 }
