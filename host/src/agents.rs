@@ -11,7 +11,7 @@ use wsengine_host::{
     compression, options, websocket_async, Ctx, Message, Options, Runtime, WsError,
 };
 
-fn with_deflate(deflate: bool) -> Options {
+pub fn with_deflate(deflate: bool) -> Options {
     let mut o = options();
     if deflate {
         o.compression = Some(compression());
@@ -97,40 +97,7 @@ async fn echo_async(
     }
 }
 
-/// [`echo_server`] through the async bindings: run it on a current-thread tokio runtime, so
-/// that the component's waits on its sockets are this thread's own (no wake-up handed over
-/// from wasmtime-wasi's background runtime for every read).
-pub async fn echo_server_async(
-    rt: &Runtime,
-    c: &Component,
-    addr: &str,
-    deflate: bool,
-) -> Result<()> {
-    let (mut store, w) = rt.websocket_async(c).await?;
-    let server = w.wsengine_websocket_server().listener();
-    let listener = server
-        .call_bind(&mut store, addr, &with_deflate(deflate))
-        .await?
-        .map_err(|e| anyhow!("bind {addr}: {e:?}"))?;
-    let local = server.call_local_address(&mut store, listener).await?;
-    let local = local.map_err(|e| anyhow!("{e:?}"))?;
-    println!("component echo server listening on ws://{local}");
-    loop {
-        match server.call_accept(&mut store, listener).await? {
-            Ok((ws, _)) => {
-                if let Err(e) = echo_async(&mut store, &w, ws).await {
-                    eprintln!("{e}");
-                }
-            }
-            // A peer that hung up before its request was answered (a port probe, such as
-            // the demo's readiness check) is not worth a line; refused requests are.
-            Err(WsError::Handshake(h)) if h.status.is_none() => {}
-            Err(e) => eprintln!("accept: {e:?}"),
-        }
-    }
-}
-
-/// [`echo_server_async`] with the host accepting the TCP connections (tokio) and handing each
+/// The async echo server with the host accepting the TCP connections (tokio) and handing each
 /// to the component as a stream pair (`accept-streams`, through [`tcp_streams`]): large
 /// messages then cross in one call each way instead of 64 KiB pieces.
 ///

@@ -12,6 +12,7 @@
 //! examples', but every WebSocket call goes through the component's exports.
 
 mod agents;
+mod echo_poll;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,11 +29,12 @@ usage:
   wsengine-host inspect COMPONENT.wasm      (lists its imports and exports)
 PATH defaults to websocket.wasm in $WSENGINE_COMPONENT_DIR or target/component.
 echo-server drives the component through async bindings on a current-thread tokio
-runtime; --sync uses the sync bindings instead (for comparison). The component listens
-and accepts on wasi:sockets itself, one connection after another, unless --host-tcp: then
-the host accepts and hands each connection to an instance of its own, as a wasi:io stream
-pair that moves up to 1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB), and serves them
-side by side.";
+runtime. The component listens and accepts on wasi:sockets itself, and one instance
+serves every connection side by side from one poll (try-accept, try-finish,
+try-read-buffer); --sync: the sync bindings and blocking calls, one connection after
+another (for comparison); --host-tcp: the host accepts and hands each connection to an
+instance of its own, as a wasi:io stream pair that moves up to 1 MiB per call
+(wasmtime-wasi's TCP streams: 64 KiB), and serves them side by side.";
 
 /// Every message that crosses the component boundary is lifted into a fresh host `Vec` of its
 /// size (wasmtime's `list<u8>` lift) and freed soon after. With glibc's defaults, freed
@@ -103,7 +105,8 @@ fn run(args: &[String]) -> Result<bool> {
                 if flag("--host-tcp") {
                     tokio.block_on(agents::echo_server_host_tcp(&rt, &c, addr, deflate))?;
                 } else {
-                    tokio.block_on(agents::echo_server_async(&rt, &c, addr, deflate))?;
+                    let o = agents::with_deflate(deflate);
+                    tokio.block_on(echo_poll::serve(&rt, &c, addr, &o))?;
                 }
             }
             Ok(true)

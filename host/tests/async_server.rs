@@ -272,11 +272,11 @@ fn host_tcp_streams_stall_at_the_write_timeout_when_the_peer_never_reads() {
     }
 }
 
-/// `wsengine-host echo-server --host-tcp` serves its connections side by side: a client that
-/// completes its handshake and then stays silent does not hold up the next one, and is still
-/// served after it.
-#[test]
-fn the_host_tcp_echo_server_serves_connections_side_by_side() {
+/// `wsengine-host echo-server` serves its connections side by side (`flags` choose the
+/// server): a client that connects and never sends its request, and one that completes its
+/// handshake and then stays silent, do not hold up the next one; the second is still served
+/// after it.
+fn serves_connections_side_by_side(flags: &[&str]) {
     use std::process::{Child, Command, Stdio};
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
@@ -300,7 +300,8 @@ fn the_host_tcp_echo_server_serves_connections_side_by_side() {
     let component = wsengine_host::component_dir().join("websocket.wasm");
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_wsengine-host"))
-            .args(["echo-server", "--host-tcp", "--no-deflate", "--addr", &addr])
+            .args(["echo-server", "--no-deflate", "--addr", &addr])
+            .args(flags)
             .arg("--component")
             .arg(&component)
             .stdout(Stdio::null())
@@ -308,12 +309,15 @@ fn the_host_tcp_echo_server_serves_connections_side_by_side() {
             .unwrap(),
     );
     let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(started.elapsed() < IO_TIMEOUT, "the server never listened");
+    let wordless = loop {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(tcp) => break tcp,
+            Err(_) => assert!(started.elapsed() < IO_TIMEOUT, "the server never listened"),
+        }
         thread::sleep(Duration::from_millis(50));
-    }
+    };
     // The clients run on a thread of their own, so that a server serving one connection at
-    // a time fails the test (the second handshake is never answered) instead of hanging it.
+    // a time fails the test (the next handshake is never answered) instead of hanging it.
     let (done, outcome) = mpsc::channel();
     thread::spawn(move || {
         let url = format!("ws://{addr}/");
@@ -332,4 +336,18 @@ fn the_host_tcp_echo_server_serves_connections_side_by_side() {
         .expect("a second client served while the first stays silent");
     assert_eq!(second, NativeMessage::Text("second".into()));
     assert_eq!(first, NativeMessage::Text("first".into()));
+    drop(wordless);
+}
+
+/// The default server: one instance, its own wasi:sockets listener, one poll over every
+/// connection.
+#[test]
+fn the_wasi_sockets_echo_server_serves_connections_side_by_side() {
+    serves_connections_side_by_side(&[]);
+}
+
+/// `--host-tcp`: an instance per connection on the host's TCP streams.
+#[test]
+fn the_host_tcp_echo_server_serves_connections_side_by_side() {
+    serves_connections_side_by_side(&["--host-tcp"]);
 }

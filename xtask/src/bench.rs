@@ -109,12 +109,12 @@ pub const FACES: &[Face] = &[
     },
     Face {
         // The echo server inside the wasmtime component (`wsengine-host echo-server`: the
-        // `websocket` world's listener, `read()` then `write()`, all inside the guest; the
-        // host only runs it, through async bindings on a current-thread tokio runtime, see
-        // docs/component.md). Same client, same table as the native servers. It serves one
-        // connection at a time (it is the component's Autobahn agent), so it is left out of the
-        // 100-connection run. `cargo xtask build component` builds websocket.wasm (the shipped
-        // `component` profile: opt-level "s", LTO) and the release host.
+        // `websocket` world's listener and sockets, one instance serving every connection
+        // from one poll, `try-read-buffer()` then `write-buffer()`; the host drives it through
+        // async bindings on a current-thread tokio runtime, see docs/component.md). Same
+        // client, same table as the native servers, and in the 100-connection run.
+        // `cargo xtask build component` builds websocket.wasm (the shipped `component`
+        // profile: opt-level "s", LTO) and the release host.
         name: "wasmtime:wsengine",
         needs: "host/src/main.rs",
         build: &[&["cargo", "xtask", "build", "component"]],
@@ -127,7 +127,7 @@ pub const FACES: &[Face] = &[
             "--component",
             "{target}/component/websocket.wasm",
         ]),
-        concurrent: false,
+        concurrent: true,
         run: None,
     },
     Face {
@@ -1183,9 +1183,10 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          connection, `read()` then `send()`); fastwebsockets' own `examples/echo_server.rs` (hyper 1\n\
          upgrade, tokio current-thread runtime, `FragmentCollector`, `unconstrained` tasks);\n\
          `wasmtime:wsengine`, the WASI component in wasmtime 48 (`wsengine-host echo-server\n\
-         --no-deflate`: the `websocket` world's listener on wasi:sockets, the host relaying each\n\
-         message as a `buffer` that stays in the component, `read-buffer()` then `write-buffer()`,\n\
-         through async bindings on a current-thread tokio runtime; one connection at a time, so not in the 100-connection run);\n\
+         --no-deflate`: the `websocket` world's listener on wasi:sockets, one instance serving every\n\
+         connection from one poll, the host relaying each message as a `buffer` that stays in the\n\
+         component, `try-read-buffer()` then `write-buffer()`, through async bindings on a\n\
+         current-thread tokio runtime);\n\
          `wasmtime:wsengine/host-tcp`, the same with `--host-tcp`: the host accepts on tokio and\n\
          hands each connection to the component's `accept-streams` as wasi:io streams that move up to\n\
          1 MiB per call (wasmtime-wasi's TCP streams: 64 KiB), an instance per connection, all served side by side. Every native server and the host-tcp\n\
