@@ -197,21 +197,21 @@ const WHY_ECHO: &str = "Loopback echo, single connection: every server here is a
 /// Shown under the goals when the component's echo goal is missed.
 const WHY_COMPONENT: &str = "Component: the host drives the component through async bindings \
      on a current-thread tokio runtime, relays each message as a `buffer` resource that never \
-     leaves the component (`read-buffer`, `write-buffer`; a `string` lifted out would be \
+     leaves the component (`read-buffer` or `try-read-buffer`, then `write-buffer`; a `string` lifted out would be \
      validated again by wasmtime: std's `from_utf8` was 38% of the server's CPU for a 1 MiB \
      text echo through `read`/`write`), and keeps freed memory in its heap \
      (glibc gave each 1 MiB message's pages back and the next one faulted them in again, 9% of \
      the server's CPU). On the host's own TCP streams (`wasmtime:wsengine/host-tcp`: streams \
      that move up to 1 MiB per call, host/src/streams.rs) every size meets the goal since \
-     2026-12-03 (1 MiB text / binary 0.44× / 0.50× → 0.58–0.62× in two full runs, 0.53× / 0.66× in \
-     a third): the guest copies the \
+     2026-12-03 (1 MiB text / binary 0.44× / 0.50× → 0.58–0.62× in two full runs, 0.53× / 0.66× and \
+     0.51× / 0.62× in two more): the guest copies the \
      frames it gathers into one write with simd128 instead of `memory.copy` (the host's \
      `rep movsb`, 15× slower on this AMD EPYC when the destination is 1–31 bytes past the \
      source's 64-byte alignment, as every frame header puts the next payload), the host hands \
      each read over as a `Vec` of its own (a shared `Bytes` cost wasmtime-wasi another copy of \
      the read), and reads stop at 512 KiB (larger ones pushed the bytes out of the cache before \
      they were unmasked; the client's CPU, same CPU, fell most). On wasmtime-wasi's own TCP \
-     streams (`wasmtime:wsengine`) 1 MiB stays at 0.30–0.42× (three runs): they move at most 64 KiB per read or \
+     streams (`wasmtime:wsengine`) 1 MiB stays at 0.30–0.44× (four runs): they move at most 64 KiB per read or \
      write and zero a fresh buffer for every read, so a 1 MiB message is 16 `sendto`s each \
      waking the client, which on the shared CPU preempts the server each time — 8.6 context \
      switches per 1 MiB echo against 1.4 on the host's streams (`perf stat`, same component). \
