@@ -1,21 +1,21 @@
 //! The component's echo server on its own wasi:sockets listener: one instance serves every
-//! connection, side by side, from one `wasi:io/poll` over the listener, each handshake under
-//! way and each open websocket (`try-accept`, `handshake.try-finish`, `try-read-buffer`).
-//! A client that connects and stays silent, or sends half a message, holds up only itself.
+//! connection, side by side: `server.wait` over the listener, each handshake under way and
+//! each open websocket, then `try-accept`, `handshake.try-finish` and `try-read-buffer` on
+//! those ready. A client that connects and stays silent, or sends half a message, holds up
+//! only itself.
 //!
 //! Writes still wait until the peer has taken the echo (the `websocket` resource has no
 //! non-blocking write): a peer that stops reading while it keeps sending holds the loop up to
 //! `write-timeout-ms`, then its connection fails.
 
 use anyhow::{anyhow, Result};
-use wasmtime::component::{Resource, ResourceAny};
+use wasmtime::component::ResourceAny;
 use wasmtime::Store;
-use wasmtime_wasi::clocks::WasiClocksView;
-use wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host as _;
-use wasmtime_wasi::p2::bindings::io::poll::Host as _;
-use wasmtime_wasi::p2::DynPollable;
 use wsengine_host::websocket_async::Websocket;
 use wsengine_host::{Ctx, Options, Runtime, WsError};
+
+/// How long to wait after `try-accept` failed before trying again.
+const ACCEPT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// What the loop holds: handshakes under way and open websockets.
 #[derive(Default)]
@@ -42,50 +42,48 @@ pub async fn serve(
     println!("component echo server listening on ws://{local}");
     let mut conns = Connections::default();
     loop {
-        wait(&mut store, &w, listener, &conns).await?;
-        accept(&mut store, &w, listener, &mut conns).await?;
-        finish_handshakes(&mut store, &w, &mut conns).await?;
-        echo(&mut store, &w, &mut conns).await?;
+        let (incoming, handshakes, sockets) = wait(&mut store, &w, listener, &conns).await?;
+        // Before `accept`, which adds to the handshakes (new ones are tried next round).
+        finish_handshakes(&mut store, &w, &mut conns, handshakes).await?;
+        echo(&mut store, &w, &mut conns, sockets).await?;
+        if incoming {
+            accept(&mut store, &w, listener, &mut conns).await?;
+        }
     }
 }
 
 /// Waits until the listener, a handshake or a websocket can make progress, or the earliest
-/// of their timers (handshake, keepalive, close, idle) is due.
+/// of their timers is due; what is ready, as masks over `conns` (all set when a timer ended
+/// the wait, so that every connection runs its timers).
 async fn wait(
     store: &mut Store<Ctx>,
     w: &Websocket,
     listener: ResourceAny,
     conns: &Connections,
-) -> Result<()> {
+) -> Result<(bool, Vec<bool>, Vec<bool>)> {
     let server = w.wsengine_websocket_server();
-    let (l, h) = (server.listener(), server.handshake());
-    let s = w.wsengine_websocket_sockets().websocket();
-    let mut ps = vec![l.call_subscribe(&mut *store, listener).await?];
-    let mut deadline: Option<u64> = None;
-    let mut earliest = |d: Option<u64>| {
-        if let Some(d) = d {
-            deadline = Some(deadline.map_or(d, |e| e.min(d)));
+    let r = server
+        .call_wait(
+            &mut *store,
+            Some(listener),
+            &conns.handshakes,
+            &conns.sockets,
+            None,
+        )
+        .await?;
+    let timer = !r.listener && r.handshakes.is_empty() && r.websockets.is_empty();
+    let mask = |n: usize, ready: &[u32]| {
+        let mut m = vec![timer; n];
+        for &i in ready {
+            m[i as usize] = true;
         }
+        m
     };
-    for &hs in &conns.handshakes {
-        ps.push(h.call_subscribe(&mut *store, hs).await?);
-        earliest(h.call_next_deadline(&mut *store, hs).await?);
-    }
-    for &ws in &conns.sockets {
-        ps.push(s.call_subscribe(&mut *store, ws).await?);
-        earliest(s.call_next_deadline(&mut *store, ws).await?);
-    }
-    if let Some(d) = deadline {
-        ps.push(store.data_mut().clocks().subscribe_instant(d)?);
-    }
-    let table = &mut store.data_mut().table;
-    let borrowed = ps.iter().map(|p| Resource::new_borrow(p.rep())).collect();
-    let polled = table.poll(borrowed).await;
-    for p in ps {
-        table.delete::<DynPollable>(p)?;
-    }
-    polled?;
-    Ok(())
+    Ok((
+        r.listener,
+        mask(conns.handshakes.len(), &r.handshakes),
+        mask(conns.sockets.len(), &r.websockets),
+    ))
 }
 
 /// Takes every waiting connection; its handshake starts.
@@ -100,10 +98,12 @@ async fn accept(
         match l.call_try_accept(&mut *store, listener).await? {
             Ok(Some(hs)) => conns.handshakes.push(hs),
             Ok(None) => return Ok(()),
-            // Out of descriptors, or a connection reset before it was taken: not fatal,
-            // and the next poll tries again.
+            // Out of descriptors, or a connection reset before it was taken: not fatal.
+            // The listener stays ready while descriptors run out, so pause before the next
+            // try rather than spin (the connections already open wait that long too).
             Err(e) => {
                 eprintln!("accept: {e:?}");
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 return Ok(());
             }
         }
@@ -115,14 +115,15 @@ async fn finish_handshakes(
     store: &mut Store<Ctx>,
     w: &Websocket,
     conns: &mut Connections,
+    ready: Vec<bool>,
 ) -> Result<()> {
     let h = w.wsengine_websocket_server().handshake();
-    let mut i = 0;
-    while i < conns.handshakes.len() {
+    // Backwards, so that `swap_remove` only moves entries already visited.
+    let ready = |i: usize| ready.get(i).copied().unwrap_or(true);
+    for i in (0..conns.handshakes.len()).rev().filter(|&i| ready(i)) {
         let hs = conns.handshakes[i];
         let r = h.call_try_finish(&mut *store, hs).await?;
         if let Ok(None) = r {
-            i += 1;
             continue;
         }
         hs.resource_drop_async(&mut *store).await?;
@@ -145,10 +146,18 @@ const TURN: usize = 16;
 
 /// Echoes the messages that have arrived (up to [`TURN`] per websocket), each as a `buffer`
 /// that stays in the component; drops the websockets that closed or failed.
-async fn echo(store: &mut Store<Ctx>, w: &Websocket, conns: &mut Connections) -> Result<()> {
+async fn echo(
+    store: &mut Store<Ctx>,
+    w: &Websocket,
+    conns: &mut Connections,
+    ready: Vec<bool>,
+) -> Result<()> {
     let s = w.wsengine_websocket_sockets().websocket();
-    let mut i = 0;
-    'sockets: while i < conns.sockets.len() {
+    // Backwards, so that `swap_remove` only moves entries already visited.
+    // Those opened since the wait are not in `ready`: try them too (their first message may
+    // have come with the handshake).
+    let ready = |i: usize| ready.get(i).copied().unwrap_or(true);
+    'sockets: for i in (0..conns.sockets.len()).rev().filter(|&i| ready(i)) {
         let ws = conns.sockets[i];
         for _ in 0..TURN {
             let ended = match s.call_try_read_buffer(&mut *store, ws).await? {
@@ -170,7 +179,6 @@ async fn echo(store: &mut Store<Ctx>, w: &Websocket, conns: &mut Connections) ->
             }
             continue 'sockets;
         }
-        i += 1;
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ usage:
 PATH defaults to websocket.wasm in $WSENGINE_COMPONENT_DIR or target/component.
 echo-server drives the component through async bindings on a current-thread tokio
 runtime. The component listens and accepts on wasi:sockets itself, and one instance
-serves every connection side by side from one poll (try-accept, try-finish,
+serves every connection side by side (server.wait, then try-accept, try-finish,
 try-read-buffer); --sync: the sync bindings and blocking calls, one connection after
 another (for comparison); --host-tcp: the host accepts and hands each connection to an
 instance of its own, as a wasi:io stream pair that moves up to 1 MiB per call

@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 
 use super::convert::{self, error, invalid};
 use super::exports::wsengine::websocket::client;
-use super::exports::wsengine::websocket::server::{self, Handshake, Listener};
+use super::exports::wsengine::websocket::server::{
+    self, Handshake, HandshakeBorrow, Listener, ListenerBorrow, Ready,
+};
 use super::exports::wsengine::websocket::sockets::Websocket;
+use super::exports::wsengine::websocket::sockets::WebsocketBorrow;
 use super::net;
 use super::socket::Socket;
 use super::transport::{self, Transport};
@@ -17,7 +20,7 @@ use super::wasi::sockets::tcp::TcpSocket;
 use super::wsengine::websocket::types::{Error, OpenInfo, Options};
 use super::Component;
 use crate::{Config, Connection};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 type Opened = Result<(Websocket, OpenInfo), Error>;
 
@@ -85,6 +88,15 @@ impl server::Guest for Component {
     type Listener = ListenerResource;
     type Handshake = HandshakeResource;
 
+    fn wait(
+        listener: Option<ListenerBorrow<'_>>,
+        handshakes: Vec<HandshakeBorrow<'_>>,
+        websockets: Vec<WebsocketBorrow<'_>>,
+        timeout_ms: Option<u64>,
+    ) -> Ready {
+        super::wait::wait(listener, handshakes, websockets, timeout_ms)
+    }
+
     fn accept_streams(input: InputStream, output: OutputStream, options: Options) -> Opened {
         let conn = server_connection(&options)?;
         let transport = Transport::new(input, output, None, conn.config().write_timeout_ms);
@@ -94,8 +106,32 @@ impl server::Guest for Component {
 
 /// The `listener` resource: a listening socket and the options for its connections.
 pub struct ListenerResource {
-    socket: TcpSocket,
+    /// `Option` so that `Drop` may keep it.
+    socket: Option<TcpSocket>,
     options: Options,
+    /// A pollable from `subscribe` was handed out and may still be alive.
+    lent: Cell<bool>,
+}
+
+impl ListenerResource {
+    fn socket(&self) -> &TcpSocket {
+        self.socket.as_ref().expect("only Drop takes the socket")
+    }
+
+    /// For `wait`: a pollable the component drops itself.
+    pub(super) fn readiness(&self) -> Pollable {
+        self.socket().subscribe()
+    }
+}
+
+impl Drop for ListenerResource {
+    fn drop(&mut self) {
+        // wasi:io traps if the socket goes before a pollable of it: one handed out may
+        // still be alive, so keep the socket (listening, unused) until the instance ends.
+        if self.lent.get() {
+            std::mem::forget(self.socket.take());
+        }
+    }
 }
 
 impl server::GuestListener for ListenerResource {
@@ -106,28 +142,33 @@ impl server::GuestListener for ListenerResource {
             .parse()
             .map_err(|_| invalid(format!("{address:?} is not an IP socket address")))?;
         let socket = net::listen(addr).map_err(io)?;
-        Ok(Listener::new(ListenerResource { socket, options }))
+        Ok(Listener::new(ListenerResource {
+            socket: Some(socket),
+            options,
+            lent: Cell::new(false),
+        }))
     }
 
     fn local_address(&self) -> Result<String, Error> {
-        let a = self.socket.local_address();
+        let a = self.socket().local_address();
         let a = a.map_err(|e| io(net::describe("local address", e)))?;
         Ok(net::std_address(a).to_string())
     }
 
     fn accept(&self) -> Opened {
         let conn = server_connection(&self.options)?;
-        let (input, output, socket) = net::accept(&self.socket).map_err(io)?;
+        let (input, output, socket) = net::accept(self.socket()).map_err(io)?;
         let transport = Transport::new(input, output, Some(socket), conn.config().write_timeout_ms);
         Socket::open(conn, transport)
     }
 
     fn subscribe(&self) -> Pollable {
-        self.socket.subscribe()
+        self.lent.set(true);
+        self.socket().subscribe()
     }
 
     fn try_accept(&self) -> Result<Option<Handshake>, Error> {
-        let Some((input, output, socket)) = net::try_accept(&self.socket).map_err(io)? else {
+        let Some((input, output, socket)) = net::try_accept(self.socket()).map_err(io)? else {
             return Ok(None);
         };
         let conn = server_connection(&self.options)?;
@@ -143,6 +184,17 @@ impl server::GuestListener for ListenerResource {
 /// after). Calls into one component instance never nest, so the `RefCell` is never borrowed
 /// twice.
 pub struct HandshakeResource(RefCell<Option<Socket>>);
+
+impl HandshakeResource {
+    /// For `wait`: a pollable the component drops itself (`None`: ready now), and the
+    /// handshake's deadline.
+    pub(super) fn readiness(&self) -> (Option<Pollable>, Option<Instant>) {
+        match self.0.borrow_mut().as_mut() {
+            Some(s) => (s.readiness(), s.next_deadline()),
+            None => (None, None),
+        }
+    }
+}
 
 impl server::GuestHandshake for HandshakeResource {
     fn subscribe(&self) -> Pollable {

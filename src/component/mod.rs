@@ -22,6 +22,8 @@ mod socket;
 mod tls;
 #[cfg(feature = "component-websocket")]
 mod transport;
+#[cfg(feature = "component-websocket")]
+mod wait;
 
 // `generate_all`: the wasi imports of the websocket world get bindings here too, so the
 // exported `websocket.subscribe` can return the very `pollable` type its streams make.

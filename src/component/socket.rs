@@ -78,18 +78,32 @@ impl Socket {
         Websocket::new(WebsocketResource(RefCell::new(self)))
     }
 
-    /// A pollable that is ready when the next read can make progress without waiting.
+    /// A pollable, handed out to the caller, that is ready when the next read can make
+    /// progress without waiting.
     pub(super) fn subscribe(&mut self) -> Pollable {
-        // Input may already hold an event (two messages in one read): parse one ahead,
-        // since the transport's pollable would not say so.
+        match self.ready_now() {
+            true => transport::ready_now(),
+            false => self.io.subscribe(),
+        }
+    }
+
+    /// As [`subscribe`](Self::subscribe), for a pollable the component drops itself before
+    /// the socket can go (`wait`); `None`: ready now.
+    pub(super) fn readiness(&mut self) -> Option<Pollable> {
+        match self.ready_now() {
+            true => None,
+            false => self.io.readiness(),
+        }
+    }
+
+    /// Whether a read can go on without the transport: the engine has an event (two
+    /// messages in one read), or the connection is over.
+    fn ready_now(&mut self) -> bool {
+        // Parse one event ahead, since the transport's pollable would not say so.
         if self.ahead.is_none() {
             self.ahead = self.conn.next_event().transpose();
         }
-        if self.ahead.is_some() || self.conn.state() == State::Closed {
-            transport::ready_now()
-        } else {
-            self.io.subscribe()
-        }
+        self.ahead.is_some() || self.conn.state() == State::Closed
     }
 
     /// When the engine's next timer is due, as a `wasi:clocks` instant (ns).
@@ -293,7 +307,7 @@ impl Socket {
 }
 
 impl WebsocketResource {
-    fn with<T>(&self, f: impl FnOnce(&mut Socket) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut Socket) -> T) -> T {
         f(&mut self.0.borrow_mut())
     }
 

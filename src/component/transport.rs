@@ -397,8 +397,19 @@ impl Transport {
         }
     }
 
-    /// A pollable ready when the input has bytes or has ended.
+    /// A pollable ready when the input has bytes or has ended, handed out to the caller: it
+    /// may outlive the transport, which then keeps its handles (see `Drop`).
     pub(super) fn subscribe(&mut self) -> Pollable {
+        let p = self.readiness();
+        if p.is_some() {
+            self.lent = true;
+        }
+        p.unwrap_or_else(ready_now)
+    }
+
+    /// As [`subscribe`](Self::subscribe), for a pollable the component drops itself before
+    /// the transport can go; `None`: ready now.
+    pub(super) fn readiness(&self) -> Option<Pollable> {
         // Plaintext that arrived with the TLS handshake is not in the stream any more.
         #[cfg(feature = "component-tls")]
         if self
@@ -406,15 +417,9 @@ impl Transport {
             .as_ref()
             .is_some_and(|t| t.has_plain() || t.at_eof())
         {
-            return ready_now();
+            return None;
         }
-        match self.input.as_ref() {
-            Some(input) => {
-                self.lent = true;
-                input.subscribe()
-            }
-            None => ready_now(),
-        }
+        self.input.as_ref().map(InputStream::subscribe)
     }
 
     /// Ends the connection both ways (TCP FIN; for a stream pair, closes the output).

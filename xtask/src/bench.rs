@@ -110,7 +110,7 @@ pub const FACES: &[Face] = &[
     Face {
         // The echo server inside the wasmtime component (`wsengine-host echo-server`: the
         // `websocket` world's listener and sockets, one instance serving every connection
-        // from one poll, `try-read-buffer()` then `write-buffer()`; the host drives it through
+        // through `server.wait`, `try-read-buffer()` then `write-buffer()`; the host drives it through
         // async bindings on a current-thread tokio runtime, see docs/component.md). Same
         // client, same table as the native servers, and in the 100-connection run.
         // `cargo xtask build component` builds websocket.wasm (the shipped `component`
@@ -1184,7 +1184,7 @@ fn write_report(ctx: &Ctx, doc: &Value) -> Result<()> {
          upgrade, tokio current-thread runtime, `FragmentCollector`, `unconstrained` tasks);\n\
          `wasmtime:wsengine`, the WASI component in wasmtime 48 (`wsengine-host echo-server\n\
          --no-deflate`: the `websocket` world's listener on wasi:sockets, one instance serving every\n\
-         connection from one poll, the host relaying each message as a `buffer` that stays in the\n\
+         connection through `server.wait`, the host relaying each message as a `buffer` that stays in the\n\
          component, `try-read-buffer()` then `write-buffer()`, through async bindings on a\n\
          current-thread tokio runtime);\n\
          `wasmtime:wsengine/host-tcp`, the same with `--host-tcp`: the host accepts on tokio and\n\
