@@ -86,6 +86,15 @@ async fn wait(
     ))
 }
 
+/// The indices of `len` entries to try, given the `ready` mask from [`wait`]: backwards, so
+/// that `swap_remove` only moves entries already visited, and with those added since the
+/// wait (beyond the mask) included: a websocket's first message may come with its handshake.
+fn turns(ready: &[bool], len: usize) -> impl Iterator<Item = usize> + '_ {
+    (0..len)
+        .rev()
+        .filter(move |&i| ready.get(i).copied().unwrap_or(true))
+}
+
 /// Takes every waiting connection; its handshake starts.
 async fn accept(
     store: &mut Store<Ctx>,
@@ -118,9 +127,7 @@ async fn finish_handshakes(
     ready: Vec<bool>,
 ) -> Result<()> {
     let h = w.wsengine_websocket_server().handshake();
-    // Backwards, so that `swap_remove` only moves entries already visited.
-    let ready = |i: usize| ready.get(i).copied().unwrap_or(true);
-    for i in (0..conns.handshakes.len()).rev().filter(|&i| ready(i)) {
+    for i in turns(&ready, conns.handshakes.len()) {
         let hs = conns.handshakes[i];
         let r = h.call_try_finish(&mut *store, hs).await?;
         if let Ok(None) = r {
@@ -153,11 +160,7 @@ async fn echo(
     ready: Vec<bool>,
 ) -> Result<()> {
     let s = w.wsengine_websocket_sockets().websocket();
-    // Backwards, so that `swap_remove` only moves entries already visited.
-    // Those opened since the wait are not in `ready`: try them too (their first message may
-    // have come with the handshake).
-    let ready = |i: usize| ready.get(i).copied().unwrap_or(true);
-    'sockets: for i in (0..conns.sockets.len()).rev().filter(|&i| ready(i)) {
+    'sockets: for i in turns(&ready, conns.sockets.len()) {
         let ws = conns.sockets[i];
         for _ in 0..TURN {
             let ended = match s.call_try_read_buffer(&mut *store, ws).await? {

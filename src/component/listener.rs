@@ -186,27 +186,21 @@ impl server::GuestListener for ListenerResource {
 pub struct HandshakeResource(RefCell<Option<Socket>>);
 
 impl HandshakeResource {
-    /// For `wait`: a pollable the component drops itself (`None`: ready now), and the
-    /// handshake's deadline.
-    pub(super) fn readiness(&self) -> (Option<Pollable>, Option<Instant>) {
-        match self.0.borrow_mut().as_mut() {
-            Some(s) => (s.readiness(), s.next_deadline()),
-            None => (None, None),
-        }
+    /// `f` on the connection, while its handshake is under way.
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut Socket) -> T) -> Option<T> {
+        self.0.borrow_mut().as_mut().map(f)
     }
 }
 
 impl server::GuestHandshake for HandshakeResource {
     fn subscribe(&self) -> Pollable {
-        match self.0.borrow_mut().as_mut() {
-            Some(s) => s.subscribe(),
-            // Over: `try-finish` answers at once.
-            None => transport::ready_now(),
-        }
+        // Over: `try-finish` answers at once.
+        self.with(Socket::subscribe)
+            .unwrap_or_else(transport::ready_now)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.0.borrow().as_ref().and_then(Socket::next_deadline)
+        self.with(|s| s.next_deadline()).flatten()
     }
 
     fn try_finish(&self) -> Result<Option<(Websocket, OpenInfo)>, Error> {

@@ -96,6 +96,11 @@ impl Socket {
         }
     }
 
+    /// What `wait` needs: [`readiness`](Self::readiness) and the next deadline.
+    pub(super) fn wait_state(&mut self) -> (Option<Pollable>, Option<Instant>) {
+        (self.readiness(), self.next_deadline())
+    }
+
     /// Whether a read can go on without the transport: the engine has an event (two
     /// messages in one read), or the connection is over.
     fn ready_now(&mut self) -> bool {

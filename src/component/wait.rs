@@ -5,7 +5,7 @@
 use super::exports::wsengine::websocket::server::{HandshakeBorrow, ListenerBorrow, Ready};
 use super::exports::wsengine::websocket::sockets::WebsocketBorrow;
 use super::listener::{HandshakeResource, ListenerResource};
-use super::socket::WebsocketResource;
+use super::socket::{Socket, WebsocketResource};
 use super::wasi::clocks::monotonic_clock;
 use super::wasi::io::poll::{self, Pollable};
 
@@ -52,23 +52,23 @@ pub(super) fn wait(
     if let Some(l) = &listener {
         polls.push((l.get::<ListenerResource>().readiness(), Owner::Listener));
     }
-    for (i, h) in (0u32..).zip(&handshakes) {
-        let (p, d) = h.get::<HandshakeResource>().readiness();
+    let mut add = |who: Owner, (p, d): (Option<Pollable>, Option<u64>)| {
         earliest(d);
         match p {
-            Some(p) => polls.push((p, Owner::Handshake(i))),
-            None => ready.mark(Owner::Handshake(i)),
+            Some(p) => polls.push((p, who)),
+            None => ready.mark(who),
         }
+    };
+    for (i, h) in (0u32..).zip(&handshakes) {
+        let state = h.get::<HandshakeResource>().with(Socket::wait_state);
+        // A handshake that is over: `try-finish` answers at once.
+        add(Owner::Handshake(i), state.unwrap_or((None, None)));
     }
     for (i, w) in (0u32..).zip(&websockets) {
-        let (p, d) = w
-            .get::<WebsocketResource>()
-            .with(|s| (s.readiness(), s.next_deadline()));
-        earliest(d);
-        match p {
-            Some(p) => polls.push((p, Owner::Websocket(i))),
-            None => ready.mark(Owner::Websocket(i)),
-        }
+        add(
+            Owner::Websocket(i),
+            w.get::<WebsocketResource>().with(Socket::wait_state),
+        );
     }
     if let Some(ms) = timeout_ms {
         earliest(Some(
